@@ -1,0 +1,11 @@
+// edgeai._C: the private compiled module. Each binding file registers its part here.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void ea_bind_kernels(py::module_ &m);  // bindings/kernels.cpp
+
+PYBIND11_MODULE(_C, m) {
+    m.doc() = "edgeai private extension: quantized kernels, dispatch and thread pool";
+    ea_bind_kernels(m);
+}

@@ -1,0 +1,173 @@
+#define _POSIX_C_SOURCE 200809L
+/* Drivers: row-wise quantize / dequantize and y[m,n] = x[m,k] @ W[n,k]^T.
+ *
+ * The work is cut into a fixed grid of tiles (MB rows of x by NB rows of W) that depends on
+ * (m, n, k) only, never on the thread count, so every output is produced by the same kernel
+ * call whatever the number of threads: results are bit-identical across thread counts. */
+#include <stdlib.h>
+#include <string.h>
+#include "../edgeai_kernels.h"
+
+#define EA_ALIGN 64
+#define EA_MB 64            /* rows of x per tile */
+#define EA_TILE_BYTES 32768 /* weight bytes per tile (L1/L2-sized) */
+#define EA_SERIAL_MACS 32768 /* below this many multiply-adds, threads cost more than they give */
+
+/* ---- row-wise conversions ---------------------------------------------------- */
+
+typedef struct {
+    const void *fn;
+    const char *src;
+    char *dst;
+    size_t src_row, dst_row;
+    int64_t k, rows_per_task, nrows;
+} rows_job;
+
+static void quant_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    rows_job *j = (rows_job *)ctx;
+    int64_t r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task;
+    if (r1 > j->nrows) r1 = j->nrows;
+    for (int64_t r = r0; r < r1; r++)
+        ((ea_quantize_fn)j->fn)((const float *)(j->src + r * j->src_row), j->dst + r * j->dst_row, j->k);
+}
+
+static void dequant_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    rows_job *j = (rows_job *)ctx;
+    int64_t r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task;
+    if (r1 > j->nrows) r1 = j->nrows;
+    for (int64_t r = r0; r < r1; r++)
+        ((ea_dequantize_fn)j->fn)(j->src + r * j->src_row, (float *)(j->dst + r * j->dst_row), j->k);
+}
+
+static int64_t rows_per_task(int64_t k) {
+    int64_t r = 65536 / (k > 0 ? k : 1);
+    return r < 1 ? 1 : r;
+}
+
+static int run_rows(int quant, const ea_variant *v, ea_type type, const void *src, void *dst,
+                    int64_t nrows, int64_t k, int nthreads) {
+    const ea_type_traits *tr = ea_type_info(type);
+    if (!tr) return EA_ERR_TYPE;
+    if (nrows < 0 || k < 0 || k % tr->block_size != 0) return EA_ERR_SHAPE;
+    if (!v) return EA_ERR_NOKERNEL;
+    if (nrows == 0 || k == 0) return EA_OK;
+    rows_job j;
+    j.fn = (const void *)v->fn;
+    j.src = (const char *)src;
+    j.dst = (char *)dst;
+    j.k = k;
+    j.nrows = nrows;
+    j.rows_per_task = rows_per_task(k);
+    size_t qrow = ea_row_size(type, k), frow = (size_t)k * sizeof(float);
+    j.src_row = quant ? frow : qrow;
+    j.dst_row = quant ? qrow : frow;
+    int64_t ntasks = (nrows + j.rows_per_task - 1) / j.rows_per_task;
+    ea_parallel_for(ntasks, quant ? quant_task : dequant_task, &j, nthreads);
+    return EA_OK;
+}
+
+int ea_quantize_rows(ea_type type, const float *x, void *y, int64_t nrows, int64_t k) {
+    return run_rows(1, ea_dispatch(EA_OP_QUANTIZE, type), type, x, y, nrows, k, 0);
+}
+
+int ea_dequantize_rows(ea_type type, const void *x, float *y, int64_t nrows, int64_t k) {
+    return run_rows(0, ea_dispatch(EA_OP_DEQUANTIZE, type), type, x, y, nrows, k, 0);
+}
+
+/* ---- matmul ------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t k, m, n, nb, mb, mblocks;
+    const char *w;
+    size_t w_row;
+    const char *a;
+    size_t a_row;
+    float *y;
+    ea_dot_fn dot;
+    ea_gemm_fn gemm;
+} mm_job;
+
+static void mm_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const mm_job *j = (const mm_job *)ctx;
+    int64_t nj = t / j->mblocks, mi = t % j->mblocks;
+    int64_t j0 = nj * j->nb, i0 = mi * j->mb;
+    int64_t nb = j->n - j0 < j->nb ? j->n - j0 : j->nb;
+    int64_t mb = j->m - i0 < j->mb ? j->m - i0 : j->mb;
+    const char *w = j->w + (size_t)j0 * j->w_row;
+    const char *a = j->a + (size_t)i0 * j->a_row;
+    float *y = j->y + i0 * j->n + j0;
+    if (j->gemm) {
+        j->gemm(j->k, mb, nb, y, j->n, w, j->w_row, a, j->a_row);
+        return;
+    }
+    for (int64_t i = 0; i < mb; i++)
+        for (int64_t c = 0; c < nb; c++)
+            j->dot(j->k, &y[i * j->n + c], w + (size_t)c * j->w_row, a + (size_t)i * j->a_row);
+}
+
+int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
+                   float *y, int nthreads, const ea_variant *aq, const ea_variant *dot,
+                   const ea_variant *gemm) {
+    const ea_type_traits *tr = ea_type_info(wtype);
+    if (!tr || !tr->is_weight) return EA_ERR_TYPE;
+    if (n < 0 || m < 0 || k <= 0 || k % tr->block_size != 0) return EA_ERR_SHAPE;
+    if (!dot && !gemm) return EA_ERR_NOKERNEL;
+    if (m == 0 || n == 0) return EA_OK;
+    if (nthreads <= 0) nthreads = ea_get_num_threads();
+    if ((double)m * (double)n * (double)k < EA_SERIAL_MACS) nthreads = 1;
+
+    mm_job j;
+    memset(&j, 0, sizeof(j));
+    ea_type at = tr->act_type;
+    void *abuf = NULL;
+    if (at == EA_F32) {
+        j.a = (const char *)x;
+        j.a_row = (size_t)k * sizeof(float);
+    } else {
+        if (!aq || aq->op != EA_OP_QUANTIZE || aq->wtype != at) return EA_ERR_NOKERNEL;
+        j.a_row = ea_row_size(at, k);
+        if (j.a_row == 0) return EA_ERR_SHAPE;
+        if (posix_memalign(&abuf, EA_ALIGN, j.a_row * (size_t)m + EA_ALIGN) != 0) return EA_ERR_NOMEM;
+        int rc = run_rows(1, aq, at, x, abuf, m, k, m > 1 ? nthreads : 1);
+        if (rc != EA_OK) {
+            free(abuf);
+            return rc;
+        }
+        j.a = (const char *)abuf;
+    }
+    j.k = k;
+    j.m = m;
+    j.n = n;
+    j.w = (const char *)w;
+    j.w_row = ea_row_size(wtype, k);
+    j.y = y;
+    j.dot = dot ? (ea_dot_fn)dot->fn : NULL;
+    j.gemm = gemm ? (ea_gemm_fn)gemm->fn : NULL;
+    /* tile grid: a function of (m, n, k) only */
+    int64_t nb = (int64_t)(EA_TILE_BYTES / (j.w_row ? j.w_row : 1));
+    if (nb < 4) nb = 4;
+    if (nb > 256) nb = 256;
+    nb &= ~(int64_t)3;
+    j.nb = nb;
+    j.mb = m < EA_MB ? m : EA_MB;
+    j.mblocks = (m + j.mb - 1) / j.mb;
+    int64_t ntasks = ((n + nb - 1) / nb) * j.mblocks;
+    ea_parallel_for(ntasks, mm_task, &j, nthreads);
+    free(abuf);
+    return EA_OK;
+}
+
+int ea_matmul(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
+              float *y, int nthreads) {
+    const ea_type_traits *tr = ea_type_info(wtype);
+    if (!tr || !tr->is_weight) return EA_ERR_TYPE;
+    const ea_variant *aq = tr->act_type == EA_F32 ? NULL : ea_dispatch(EA_OP_QUANTIZE, tr->act_type);
+    const ea_variant *dot = ea_dispatch(EA_OP_DOT, wtype);
+    const ea_variant *gemm = ea_dispatch(EA_OP_GEMM, wtype);
+    /* a gemm tile kernel is used only if it is at least as specialised as the best dot */
+    if (gemm && dot && ea_isa_rank(gemm->isa) < ea_isa_rank(dot->isa)) gemm = NULL;
+    return ea_matmul_with(wtype, w, n, k, x, m, y, nthreads, aq, dot, gemm);
+}

@@ -1,0 +1,79 @@
+"""Builds edgeai._C: every kernel file of the host architecture, each with its own ISA's flags.
+
+Kernel files are found by globbing kernels/; a file's ISA is its name's suffix
+(``dot-q4_0-q8_0-avx2.c``), its flags come from kernels/isa_flags.py, and every other C file is
+built for the baseline. Never -march=native: the dispatch picks the variant at run time.
+"""
+import glob
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+from pybind11.setup_helpers import Pybind11Extension
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "kernels"))
+from isa_flags import COMMON_CFLAGS, ISA_FLAGS, arch_name, isa_of  # noqa: E402
+
+
+def _compiler_accepts(compiler, flags):
+    """True if the C compiler builds a trivial file with these flags (old gcc lacks -mavxvnni)."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "t.c")
+        with open(src, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        try:
+            compiler.compile([src], output_dir=d, extra_postargs=flags)
+            return True
+        except Exception:
+            return False
+
+
+class BuildExt(build_ext):
+    def build_extension(self, ext):
+        arch = arch_name(os.environ.get("EDGEAI_ARCH") or platform.machine())
+        table = ISA_FLAGS.get(arch, {"ref": []})
+        sources = sorted(glob.glob(os.path.join("kernels", "**", "*.c"), recursive=True))
+        by_isa = {}
+        for src in sources:
+            isa = isa_of(src)
+            if isa is None:
+                by_isa.setdefault("", []).append(src)
+            elif isa in table:
+                by_isa.setdefault(isa, []).append(src)
+        compiled = ["ref"]
+        for isa in table:
+            if isa != "ref" and by_isa.get(isa) and _compiler_accepts(self.compiler, COMMON_CFLAGS + table[isa]):
+                compiled.append(isa)
+        macros = [("EA_HAVE_" + isa.upper(), "1") for isa in compiled if isa != "ref"]
+        objects = []
+        for isa in [""] + compiled:
+            srcs = by_isa.get(isa, [])
+            if not srcs:
+                continue
+            flags = COMMON_CFLAGS + table.get(isa, [])
+            objects += self.compiler.compile(srcs, output_dir=self.build_temp, macros=macros,
+                                             include_dirs=["kernels"], extra_postargs=flags,
+                                             depends=glob.glob("kernels/**/*.h", recursive=True)
+                                             + glob.glob("kernels/*.inc"))
+        ext.extra_objects = list(ext.extra_objects or []) + objects
+        ext.define_macros = list(ext.define_macros or []) + macros
+        # the C++ binding files must not see the C-only flags above
+        self.compiler.compiler_so = [f for f in self.compiler.compiler_so if f != "-std=c11"]
+        super().build_extension(ext)
+
+
+ext = Pybind11Extension(
+    "edgeai._C",
+    sorted(glob.glob("bindings/*.cpp")),
+    include_dirs=["kernels"],
+    cxx_std=17,
+    extra_compile_args=["-O2"],
+    extra_link_args=["-lpthread", "-lm"],
+)
+
+setup(ext_modules=[ext], cmdclass={"build_ext": BuildExt})
