@@ -1,0 +1,26 @@
+"""edgeai: small language and diffusion models, fast on the CPUs people already own.
+
+Kernel API (numpy-native)::
+
+    import edgeai, numpy as np
+    w = edgeai.quantize(np.random.randn(1536, 576).astype(np.float32), "q4_0")
+    y = edgeai.matmul(np.ones((1, 576), np.float32), w)       # (1, 1536)
+    edgeai.cpu_info()["kernels"]["q4_0"]["dot"]                 # the kernel that ran
+"""
+from . import _C  # noqa: F401  (fails loudly if the extension was not built)
+from .cpu import cpu_info, get_num_threads, set_isa, set_num_threads, _apply_env
+from .errors import (ContextLengthError, EdgeAIError, FormatError, IntegrityError, ModelFileError,
+                     ModelNotFoundError, ShapeError, UnsupportedArchitectureError)
+from .formats import FORMATS, FormatInfo, format_info
+from .tensor import QuantizedTensor, matmul, quantize
+
+__version__ = "0.1.0"
+
+_apply_env()
+
+__all__ = [
+    "FORMATS", "FormatInfo", "format_info", "QuantizedTensor", "quantize", "matmul", "cpu_info",
+    "set_isa", "set_num_threads", "get_num_threads", "EdgeAIError", "FormatError", "ShapeError",
+    "ModelFileError", "UnsupportedArchitectureError", "IntegrityError", "ModelNotFoundError",
+    "ContextLengthError",
+]
