@@ -45,6 +45,9 @@ _SCALES = {
 M_SET = [1, 3, 17] if QUICK else [1, 2, 3, 7, 17, 64]
 N_SET = [1, 33] if QUICK else [1, 3, 16, 33]
 NB_SET = [1, 3] if QUICK else [1, 2, 3, 9]   # K in blocks of the format (K-quants: 256-multiples)
+# Long rows: kernels that cut K into segments (avx512vnni: 64 blocks / 4 KiB of weights) must
+# carry partial sums across segment edges, including a partial last segment.
+LONG_K = [(260, 17, (1, 9))]                 # (blocks, N, M values)
 
 
 def random_weights(fmt, n, k, rng):
@@ -140,31 +143,32 @@ def test_matmul_variant_matches_reference(variant):
     rng = np.random.default_rng(zlib.crc32(variant.name.encode()))
     unit = _k_blocks(fmt)
     checked = 0
-    for nbk in NB_SET:
+    shapes = [(nbk, n, M_SET) for nbk in NB_SET for n in N_SET] + [(nbk // 8 if unit == 256 else nbk, n, ms)
+                                                                   for nbk, n, ms in LONG_K]
+    for nbk, n, ms in shapes:
         k = unit * nbk
-        for n in N_SET:
-            w = random_weights(fmt, n, k, rng)
-            wd = _dequant_weights(w)
-            for m in M_SET:
-                x = rng.standard_normal((m, k)).astype(np.float32)
-                y = K.matmul_with(x, w, **{variant.op: variant}, quantize=aq, threads=1)
-                assert y.shape == (m, n) and np.isfinite(y).all(), (variant.name, m, n, k)
-                xa = x.astype(np.float64) if act == "f32" else _dequant_act(act, K.quantize_with(aq, x), m, k)
-                if ref_dot is not None:
-                    y_ref = K.matmul_with(x, w, dot=ref_dot, quantize=aq, threads=1).astype(np.float64)
-                    tol = TOLERANCE[fmt]
-                else:
-                    y_ref = xa @ wd.T
-                    if act == "q8_1":
-                        y_ref += _q8_1_s_term(w, K.quantize_with(aq, x), m, k)
-                    tol = MODEL_TOLERANCE
-                # error relative to sum_k |w_k a_k| of each output: the scale float rounding works on,
-                # whatever cancellation the sum has
-                scale = np.maximum(np.abs(xa) @ np.abs(wd).T, 1e-30)
-                err = (np.abs(y.astype(np.float64) - y_ref) / scale).max()
-                assert err <= tol, f"{variant.name}: m={m} n={n} k={k}: relative error {err:.3g} > {tol}"
-                checked += 1
-    assert checked == len(NB_SET) * len(N_SET) * len(M_SET)
+        w = random_weights(fmt, n, k, rng)
+        wd = _dequant_weights(w)
+        for m in ms:
+            x = rng.standard_normal((m, k)).astype(np.float32)
+            y = K.matmul_with(x, w, **{variant.op: variant}, quantize=aq, threads=1)
+            assert y.shape == (m, n) and np.isfinite(y).all(), (variant.name, m, n, k)
+            xa = x.astype(np.float64) if act == "f32" else _dequant_act(act, K.quantize_with(aq, x), m, k)
+            if ref_dot is not None:
+                y_ref = K.matmul_with(x, w, dot=ref_dot, quantize=aq, threads=1).astype(np.float64)
+                tol = TOLERANCE[fmt]
+            else:
+                y_ref = xa @ wd.T
+                if act == "q8_1":
+                    y_ref += _q8_1_s_term(w, K.quantize_with(aq, x), m, k)
+                tol = MODEL_TOLERANCE
+            # error relative to sum_k |w_k a_k| of each output: the scale float rounding works on,
+            # whatever cancellation the sum has
+            scale = np.maximum(np.abs(xa) @ np.abs(wd).T, 1e-30)
+            err = (np.abs(y.astype(np.float64) - y_ref) / scale).max()
+            assert err <= tol, f"{variant.name}: m={m} n={n} k={k}: relative error {err:.3g} > {tol}"
+            checked += 1
+    assert checked == sum(len(ms) for _, _, ms in shapes)
 
 
 def _q8_model(x, fmt):
