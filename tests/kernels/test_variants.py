@@ -188,6 +188,24 @@ def _q8_model(x, fmt):
     return np.concatenate([dh, s, q.view(np.uint8)], axis=1).reshape(-1)
 
 
+def _q8_k_model(x, fmt="q8_K"):
+    """numpy model of ggml's q8_K quantization: max = the first element of largest magnitude,
+    iscale = -127 / max, q = min(127, round-half-even(iscale * x)), d = 1 / iscale, bsums."""
+    xb = x.reshape(-1, 256).astype(np.float32)
+    out = np.zeros(len(xb), dtype=[("d", "<f4"), ("qs", "i1", 256), ("bsums", "<i2", 16)])
+    for i, row in enumerate(xb):
+        amax = np.abs(row).max()
+        if amax == 0:
+            continue
+        mx = row[np.argmax(np.abs(row) == amax)]
+        iscale = np.float32(-127.0) / mx
+        q = np.minimum(np.rint((row * iscale).astype(np.float32)), 127).astype(np.int8)
+        out[i]["qs"] = q
+        out[i]["bsums"] = q.astype(np.int32).reshape(16, 16).sum(axis=1)
+        out[i]["d"] = np.float32(1.0) / iscale
+    return out.view(np.uint8).reshape(-1)
+
+
 @pytest.mark.parametrize("variant", _runnable("quantize"), ids=lambda v: v.name)
 def test_quantize_variant_matches_reference(variant):
     fmt = variant.fmt.name
@@ -200,7 +218,8 @@ def test_quantize_variant_matches_reference(variant):
         x[-1, bs - 1] = -7.5e-4    # values that land on .5 ties are covered by the random scale
         got = K.quantize_with(variant, x)
         ref = _ref("quantize", fmt)
-        want = K.quantize_with(ref, x) if ref is not None else (_q8_model(x, fmt) if fmt in ("q8_0", "q8_1") else None)
+        models = {"q8_0": _q8_model, "q8_1": _q8_model, "q8_K": _q8_k_model}
+        want = K.quantize_with(ref, x) if ref is not None else (models[fmt](x, fmt) if fmt in models else None)
         if want is None:
             pytest.skip(f"no reference quantizer for {fmt} yet")
         assert np.array_equal(got, want), f"{variant.name}: {np.count_nonzero(got != want)} bytes differ"
