@@ -47,7 +47,7 @@ N_SET = [1, 33] if QUICK else [1, 3, 16, 33]
 NB_SET = [1, 3] if QUICK else [1, 2, 3, 9]   # K in blocks of the format (K-quants: 256-multiples)
 # Long rows: kernels that cut K into segments (avx512vnni: 64 blocks / 4 KiB of weights) must
 # carry partial sums across segment edges, including a partial last segment.
-LONG_K = [(260, 17, (1, 9))]                 # (blocks, N, M values)
+LONG_K = [] if QUICK else [(260, 17, (1, 9))]  # (blocks, N, M values)
 
 
 def random_weights(fmt, n, k, rng):
@@ -143,10 +143,13 @@ def test_matmul_variant_matches_reference(variant):
     rng = np.random.default_rng(zlib.crc32(variant.name.encode()))
     unit = _k_blocks(fmt)
     checked = 0
-    shapes = [(nbk, n, M_SET) for nbk in NB_SET for n in N_SET] + [(nbk // 8 if unit == 256 else nbk, n, ms)
-                                                                   for nbk, n, ms in LONG_K]
-    for nbk, n, ms in shapes:
-        k = unit * nbk
+    if variant.fmt.block_size == 1:  # float weights: any K, so tails of every vector width
+        shapes = [(k, n, M_SET) for k in ([1, 37] if QUICK else [1, 7, 37, 100]) for n in N_SET]
+        shapes += [(32 * nbk + 5, n, ms) for nbk, n, ms in LONG_K]
+    else:
+        shapes = [(unit * nbk, n, M_SET) for nbk in NB_SET for n in N_SET]
+        shapes += [((nbk // 8 if unit == 256 else nbk) * unit, n, ms) for nbk, n, ms in LONG_K]
+    for k, n, ms in shapes:
         w = random_weights(fmt, n, k, rng)
         wd = _dequant_weights(w)
         for m in ms:
