@@ -54,6 +54,36 @@ static inline int32_t ea_hadd_s32(int32x4_t v) {
 #endif
 }
 
+/* [a0+a1, a2+a3, a4+a5, a6+a7, b0+b1, ..., b6+b7] */
+static inline int16x8_t ea_padd_s16(int16x8_t a, int16x8_t b) {
+#if defined(EA_A64)
+    return vpaddq_s16(a, b);
+#else
+    return vcombine_s16(vpadd_s16(vget_low_s16(a), vget_high_s16(a)), vpadd_s16(vget_low_s16(b), vget_high_s16(b)));
+#endif
+}
+
+/* sum_j x[j] * y[j] over 8 int16 lanes, in int32 */
+static inline int32_t ea_dot_s16x8(int16x8_t x, int16x8_t y) {
+    int32x4_t p = vmull_s16(vget_low_s16(x), vget_low_s16(y));
+    p = vmlal_s16(p, vget_high_s16(x), vget_high_s16(y));
+    return ea_hadd_s32(p);
+}
+
+static inline int32_t ea_hadd_s16(int16x8_t v) { return ea_hadd_s32(vpaddlq_s16(v)); }
+
+/* float -> int32 to nearest, ties to even (ggml's nearest_int, the K-quant ref rounding). ARMv7:
+ * the same magic-number addition ggml uses, exact for |v| < 2^22. */
+static inline int32x4_t ea_round_even(float32x4_t v) {
+#if defined(EA_A64)
+    return vcvtnq_s32_f32(v);
+#else
+    const float32x4_t magic = vdupq_n_f32(12582912.0f); /* 1.5 * 2^23 */
+    int32x4_t i = vreinterpretq_s32_f32(vaddq_f32(v, magic));
+    return vsubq_s32(vandq_s32(i, vdupq_n_s32(0x007fffff)), vdupq_n_s32(0x00400000));
+#endif
+}
+
 static inline float ea_hadd_f32(float32x4_t v) {
 #if defined(EA_A64)
     return vaddvq_f32(v);
