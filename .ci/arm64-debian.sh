@@ -4,6 +4,11 @@
 #
 #   .ci/arm64-debian.sh [--suite bookworm|bullseye] [--full] [--keep]
 #
+# bookworm (Raspberry Pi OS 12): Debian's python3 3.11 and python3-numpy 1.24, nothing from pip but
+# the test oracle gguf. bullseye (Raspberry Pi OS 11): Debian's python3 3.9; its numpy (1.19) is
+# older than edgeai supports, so numpy 1.24.4 and the build/test tools come as aarch64 wheels
+# fetched by the host's pip, as a Pi user on bullseye would pip-install them.
+#
 # Needs root (debootstrap, chroot, binfmt_misc) and the apt packages qemu-user-static,
 # binfmt-support, debootstrap. The root is cached as a tarball in $EDGEAI_CI_CACHE
 # (default /var/cache/edgeai-ci), keyed by suite and package list, so reruns skip debootstrap.
@@ -28,7 +33,11 @@ done
 CACHE=${EDGEAI_CI_CACHE:-/var/cache/edgeai-ci}
 MIRROR=${EDGEAI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # the distribution's toolchain and python stack; pip only installs the sdist (and gguf, the test oracle)
-PACKAGES=python3,python3-dev,python3-numpy,python3-pip,python3-venv,python3-setuptools,python3-wheel,python3-pybind11,python3-pytest,python3-yaml,python3-tqdm,gcc,g++,ca-certificates
+case "$SUITE" in
+    bookworm) PACKAGES=python3,python3-dev,python3-numpy,python3-pip,python3-venv,python3-setuptools,python3-wheel,python3-pybind11,python3-pytest,python3-yaml,python3-tqdm,gcc,g++,ca-certificates ;;
+    bullseye) PACKAGES=python3,python3-dev,python3-pip,python3-venv,gcc,g++,ca-certificates ;;
+    *) echo "arm64-debian: suite must be bookworm or bullseye" >&2; exit 2 ;;
+esac
 KEY=$(printf '%s %s %s' "$SUITE" "$PACKAGES" v1 | sha256sum | cut -c1-12)
 TARBALL=$CACHE/debian-$SUITE-arm64-$KEY.tar.gz
 WORK=$(mktemp -d /tmp/edgeai-arm64.XXXXXX)
@@ -87,8 +96,20 @@ mkdir -p "$ROOT/src"
 cp "$SDIST" "$ROOT/src/"
 rm -rf "$ROOT/src/tests" "$ROOT/src/wheels"
 cp -r tests "$ROOT/src/tests"
-# the test oracle, fetched by the host's pip (pure python; its deps come from Debian)
-python3 -m pip download -q --no-deps --only-binary=:all: -d "$ROOT/src/wheels" gguf
+# wheels fetched by the host's pip (the root has no PyPI access of its own)
+if [ "$SUITE" = bookworm ]; then
+    # the test oracle only (pure python; its deps come from Debian)
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$ROOT/src/wheels" gguf
+    VENV_OPTS=--system-site-packages
+    WHEELS="/src/wheels/*.whl"
+else
+    py=$(chroot "$ROOT" /usr/bin/python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
+    python3 -m pip download -q --only-binary=:all: --platform manylinux2014_aarch64 --python-version "$py" \
+        --implementation cp -d "$ROOT/src/wheels" "numpy==1.24.4" "pybind11>=2.10" setuptools wheel pytest \
+        exceptiongroup tomli gguf
+    VENV_OPTS=
+    WHEELS="numpy==1.24.4 pybind11 setuptools wheel pytest gguf"
+fi
 
 # ---- install it with the distribution's python3 and numpy, then the kernel tests ----
 if [ "$FULL" = 1 ]; then
@@ -102,10 +123,10 @@ set -eu
 cd /src
 python3 -c 'import sys, numpy, platform; print("inside:", platform.machine(), sys.version.split()[0], "numpy", numpy.__version__)'
 rm -rf /venv
-python3 -m venv --system-site-packages /venv
-# no build isolation: the build uses Debian's setuptools, pybind11 and numpy
+python3 -m venv $VENV_OPTS /venv
+/venv/bin/pip install -q --no-index --find-links /src/wheels $WHEELS
+# no build isolation: the build uses the numpy, pybind11 and setuptools already there
 /venv/bin/pip install -q --no-build-isolation --no-deps /src/$(basename "$SDIST")
-/venv/bin/pip install -q --no-deps --no-index /src/wheels/*.whl
 cd /src
 /venv/bin/python -c 'import edgeai, json; i = edgeai.cpu_info(); print("edgeai", edgeai.__version__, "features", i.get("features"))'
 /venv/bin/python -m pytest -q -p no:cacheprovider $PYTEST_ARGS
