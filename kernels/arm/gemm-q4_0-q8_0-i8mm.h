@@ -2,6 +2,7 @@
  * of gemm_x8_i8mm_tile.h on Q4_0 weights (nibbles unpacked once per tile, minus 8); edges through
  * the dotprod dot (i8mm implies dotprod). */
 #include "neon_util.h"
+#define A_BLOCK block_q8_0
 #define W_BLOCK block_q4_0
 static void ea_gemm_edge_dot(int64_t k, float *s, const void *vw, const void *va);
 #pragma push_macro("EA_FN")

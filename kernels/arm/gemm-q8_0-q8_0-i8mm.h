@@ -1,6 +1,7 @@
 /* Body of ea_gemm_q8_0_q8_0__neoni8mm (EA_FN named by the including file): the 2 x 4 SMMLA tile
  * of gemm_x8_i8mm_tile.h on Q8_0 weights; edges through the dotprod dot (i8mm implies dotprod). */
 #include "neon_util.h"
+#define A_BLOCK block_q8_0
 #define W_BLOCK block_q8_0
 static void ea_gemm_edge_dot(int64_t k, float *s, const void *vw, const void *va);
 #pragma push_macro("EA_FN")

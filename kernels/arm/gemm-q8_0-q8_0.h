@@ -1,6 +1,7 @@
 /* Body of ea_gemm_q8_0_q8_0__{neon,neondot} (EA_FN named by the including file): the 4 x 4 tile
  * of gemm_x8_tile.h on Q8_0 weights; edges through this ISA's dot. */
 #include "neon_util.h"
+#define A_BLOCK block_q8_0
 #define W_BLOCK block_q8_0
 static void ea_gemm_edge_dot(int64_t k, float *s, const void *vw, const void *va);
 #pragma push_macro("EA_FN")

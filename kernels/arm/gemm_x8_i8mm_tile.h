@@ -1,6 +1,6 @@
-/* Generic body of the i8mm gemm tiles (weights unpacking to int8 blocks of 32, Q8_0 activations):
- * s[i*lds + j] = dot(w row j, a row i). Same contract as gemm_x8_tile.h (EA_FN, W_BLOCK,
- * EA_EDGE_DOT, w_unpack, w_scale).
+/* Generic body of the i8mm gemm tiles (weights unpacking to int8 blocks of 32, Q8_0 / Q8_1
+ * activations): s[i*lds + j] = dot(w row j, a row i). Same contract as gemm_x8_tile.h (EA_FN,
+ * W_BLOCK, A_BLOCK, EA_EDGE_DOT, w_unpack, w_scale, and w_min with W_HAS_MIN).
  *
  * SMMLA multiplies a 2x8 int8 matrix by the transpose of another 2x8 into a 2x2 int32 tile:
  * with A = [a_i[8t..8t+7]; a_{i+1}[8t..8t+7]] and B = [w_j[..]; w_{j+1}[..]] one instruction adds
@@ -25,8 +25,8 @@ void EA_FN(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *v
     const int64_t nb = k / 32;
     const int64_t m2 = m & ~(int64_t)1, n4 = n & ~(int64_t)3;
     for (int64_t i = 0; i < m2; i += 2) {
-        const block_q8_0 *a0 = (const block_q8_0 *)(ab + (size_t)i * as);
-        const block_q8_0 *a1 = (const block_q8_0 *)(ab + (size_t)(i + 1) * as);
+        const A_BLOCK *a0 = (const A_BLOCK *)(ab + (size_t)i * as);
+        const A_BLOCK *a1 = (const A_BLOCK *)(ab + (size_t)(i + 1) * as);
         for (int64_t j = 0; j < n4; j += 4) {
             const W_BLOCK *w[4];
             for (int c = 0; c < 4; c++) w[c] = (const W_BLOCK *)(wb + (size_t)(j + c) * ws);
@@ -53,6 +53,14 @@ void EA_FN(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *v
                 const float sc23[4] = {da0 * dw2, da0 * dw3, da1 * dw2, da1 * dw3};
                 acc01 = vfmaq_f32(acc01, vcvtq_f32_s32(p01), vld1q_f32(sc01));
                 acc23 = vfmaq_f32(acc23, vcvtq_f32_s32(p23), vld1q_f32(sc23));
+#ifdef W_HAS_MIN
+                const float sa0 = ea_h2f(a0[b].s), sa1 = ea_h2f(a1[b].s);
+                const float m0 = w_min(&w[0][b]), m1 = w_min(&w[1][b]), m2 = w_min(&w[2][b]), m3 = w_min(&w[3][b]);
+                const float mn01[4] = {m0 * sa0, m1 * sa0, m0 * sa1, m1 * sa1};
+                const float mn23[4] = {m2 * sa0, m3 * sa0, m2 * sa1, m3 * sa1};
+                acc01 = vaddq_f32(acc01, vld1q_f32(mn01));
+                acc23 = vaddq_f32(acc23, vld1q_f32(mn23));
+#endif
             }
             /* row i: lanes 0, 1 of acc01 then of acc23; row i+1: lanes 2, 3 */
             vst1q_f32(s + i * lds + j, vcombine_f32(vget_low_f32(acc01), vget_low_f32(acc23)));
