@@ -107,9 +107,9 @@ def build(cc, out, static=True, jobs_n=2, extra=()):
             raise RuntimeError("compile failed: " + " ".join(cmd) + "\n" + r.stderr)
         return obj
 
-    driver = (os.path.join(HERE, "test_kernels.c"), [])
+    driver = [(os.path.join(HERE, "test_kernels.c"), ["-I", HERE]), (os.path.join(HERE, "oracle.c"), ["-I", HERE])]
     with ThreadPoolExecutor(max_workers=jobs_n) as ex:
-        objs = list(ex.map(compile_one, jobs + [driver]))
+        objs = list(ex.map(compile_one, jobs + driver))
     link = [cc, *objs, "-o", out + ".tmp", "-lpthread", "-lm"] + (["-static"] if static else [])
     subprocess.run(link, check=True)
     os.replace(out + ".tmp", out)

@@ -11,6 +11,8 @@
  *   dot        : |got - ref| <= tol(format) * sum_i |w_i * x_i|  (w dequantized, x the float input);
  *   gemm       : every s[i, j] of the tile against the ref dot, same tolerance; nothing written
  *                outside the m x n tile (lds > n, padded strides).
+ * The reference of an (op, format) is its registered __ref; where the registry has none yet, the
+ * scalar model in oracle.c stands in (and the run says "vs oracle").
  * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
  * --expect-isa asserts the dispatch: the best compiled and supported ISA is NAME, and every
  * (op, format) that has a NAME variant dispatches to it.
@@ -24,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "edgeai_kernels.h"
+#include "oracle.h"
 
 /* ---- tolerances ------------------------------------------------------------------------------ */
 
@@ -127,6 +130,25 @@ static const ea_variant *find(ea_op op, ea_type t, ea_isa isa) {
 
 static const char *k_op_names[EA_OP_COUNT] = {"quantize", "dequantize", "dot", "gemm"};
 
+/* The reference for (op, type): the registered __ref, else the oracle's model wrapped as a variant. */
+static const ea_variant *ref_of(ea_op op, ea_type t) {
+    static ea_variant pool[EA_OP_COUNT][EA_TYPE_MAX];
+    static char names[EA_OP_COUNT][EA_TYPE_MAX][48];
+    const ea_variant *v = find(op, t, EA_ISA_REF);
+    if (v) return v;
+    void (*fn)(void) = oracle_fn(op, (int)t);
+    if (!fn) return NULL;
+    ea_variant *o = &pool[op][t];
+    snprintf(names[op][t], sizeof(names[op][t]), "oracle %s %s", k_op_names[op], ea_type_info(t)->name);
+    o->op = op;
+    o->wtype = t;
+    o->atype = ea_type_info(t)->act_type;
+    o->isa = EA_ISA_REF;
+    o->name = names[op][t];
+    o->fn = fn;
+    return o;
+}
+
 /* ---- quantize / dequantize ------------------------------------------------------------------- */
 
 static int64_t k_blocks_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
@@ -164,7 +186,7 @@ static double rmse_of(const float *x, const float *y, int64_t k) {
 static void check_quantize(const ea_variant *v, const ea_variant *ref) {
     const int64_t *ks;
     int nk = k_list(v->wtype, &ks);
-    const ea_variant *deq = find(EA_OP_DEQUANTIZE, v->wtype, EA_ISA_REF);
+    const ea_variant *deq = ref_of(EA_OP_DEQUANTIZE, v->wtype);
     for (int ik = 0; ik < nk; ik++) {
         int64_t k = ks[ik];
         size_t qb = ea_row_size(v->wtype, k);
@@ -200,8 +222,8 @@ static void check_quantize(const ea_variant *v, const ea_variant *ref) {
 }
 
 static void check_dequantize(const ea_variant *v, const ea_variant *ref) {
-    const ea_variant *q = find(EA_OP_QUANTIZE, v->wtype, EA_ISA_REF);
-    if (!q) { fail(v->name, "no ea_quantize_%s__ref to make its input", ea_type_info(v->wtype)->name); return; }
+    const ea_variant *q = ref_of(EA_OP_QUANTIZE, v->wtype);
+    if (!q) { fail(v->name, "no quantizer ref for %s to make its input", ea_type_info(v->wtype)->name); return; }
     const int64_t *ks;
     int nk = k_list(v->wtype, &ks);
     for (int ik = 0; ik < nk; ik++) {
@@ -246,9 +268,9 @@ typedef struct {
 
 static int make_operands(operands *o, const ea_variant *v, int64_t k, int64_t n, int64_t m) {
     ea_type wt = v->wtype, at = v->atype;
-    const ea_variant *qw = find(EA_OP_QUANTIZE, wt, EA_ISA_REF);
-    const ea_variant *dw = find(EA_OP_DEQUANTIZE, wt, EA_ISA_REF);
-    const ea_variant *qa = find(EA_OP_QUANTIZE, at, EA_ISA_REF);
+    const ea_variant *qw = ref_of(EA_OP_QUANTIZE, wt);
+    const ea_variant *dw = ref_of(EA_OP_DEQUANTIZE, wt);
+    const ea_variant *qa = ref_of(EA_OP_QUANTIZE, at);
     if (!qw || !qa) {
         fail(v->name, "no ref quantizer for %s / %s to make its inputs", ea_type_info(wt)->name,
              ea_type_info(at)->name);
@@ -473,7 +495,7 @@ int main(int argc, char **argv) {
         }
         /* a gemm tile is checked against the ref dot: the ref has no separate gemm */
         ea_op ref_op = v->op == EA_OP_GEMM ? EA_OP_DOT : v->op;
-        const ea_variant *ref = find(ref_op, v->wtype, EA_ISA_REF);
+        const ea_variant *ref = ref_of(ref_op, v->wtype);
         int before = g_fail;
         if (!ref) {
             fail(v->name, "no ref %s variant for %s to check against", k_op_names[ref_op], ea_type_info(v->wtype)->name);
@@ -486,7 +508,8 @@ int main(int argc, char **argv) {
         case EA_OP_GEMM: check_gemm(v, ref); break;
         default: break;
         }
-        printf("%s %s\n", g_fail == before ? "ok  " : "FAIL", v->name);
+        printf("%s %s (vs %s)\n", g_fail == before ? "ok  " : "FAIL", v->name,
+               strncmp(ref->name, "oracle", 6) == 0 ? "oracle" : "ref");
         fflush(stdout);
     }
     int exp_errors = expect ? check_expect(expect) : 0;
