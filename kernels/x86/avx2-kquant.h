@@ -58,6 +58,50 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
     for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - mins[r];
 }
 
+static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, int64_t nb, const block_q5_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10);
+    __m256 acc[4];
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t sc[8], mn[8];
+        ea_k4_scales(w[b].scales, sc, mn);
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
+        const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            int32_t msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (a[r][b].bsums[2 * j] + a[r][b].bsums[2 * j + 1]);
+            mins[r] += dmin * a[r][b].d * (float)msum;
+            isum[r] = _mm256_setzero_si256();
+        }
+        for (int g = 0; g < 4; g++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
+            /* fifth bits: bit 2g of qh[l] for element 64g + l, bit 2g+1 for element 64g + 32 + l */
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m0f),
+                                               _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g), 4), m10));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m0f),
+                                               _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g + 1), 4), m10));
+            const __m256i s0 = _mm256_set1_epi16(sc[2 * g]), s1 = _mm256_set1_epi16(sc[2 * g + 1]);
+#pragma GCC unroll 4
+            for (int r = 0; r < C; r++) {
+                const int8_t *aq = a[r][b].qs + 64 * g;
+                const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
+                const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - mins[r];
+}
+
 static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
     const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(0x03);

@@ -63,6 +63,57 @@ static inline __attribute__((always_inline)) void ea512_q4K_rows(const int C, in
     for (int r = 0; r < C; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
 }
 
+static inline __attribute__((always_inline)) void ea512_q5K_rows(const int C, int64_t nb, const block_q5_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m512i m0f = _mm512_set1_epi8(0x0f), m10 = _mm512_set1_epi8(0x10);
+    /* lane l of the scale vector of sub-block pair (2p, 2p+1): 2p + l / 8 */
+    const __m512i ix0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i two = _mm512_set1_epi32(2);
+    __m512 acc[4];
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t sc[8], mn[8];
+        ea_k4_scales(w[b].scales, sc, mn);
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
+        /* [qh, qh >> 2]: bytes 32..63 see the bits of the next nibble group */
+        const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc));
+        __m512i W[4], S[4];
+        __m512i ix = ix0;
+        for (int g = 0; g < 2; g++) {
+            const __m512i v = _mm512_loadu_si512(w[b].qs + 64 * g);
+            const __m512i hb = _mm512_srli_epi16(qh2, 4 * g);
+            const __m512i lo = _mm512_or_si512(_mm512_and_si512(v, m0f), _mm512_and_si512(_mm512_slli_epi16(hb, 4), m10));
+            const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m0f),
+                                               _mm512_and_si512(_mm512_slli_epi16(hb, 3), m10));
+            W[2 * g] = _mm512_shuffle_i64x2(lo, hi, 0x44);     /* sub-blocks 4g, 4g+1 */
+            W[2 * g + 1] = _mm512_shuffle_i64x2(lo, hi, 0xee); /* sub-blocks 4g+2, 4g+3 */
+            S[2 * g] = _mm512_permutexvar_epi32(ix, sc32);
+            ix = _mm512_add_epi32(ix, two);
+            S[2 * g + 1] = _mm512_permutexvar_epi32(ix, sc32);
+            ix = _mm512_add_epi32(ix, two);
+        }
+        const float dw = ea_fp16_to_f32(w[b].d), dmin = ea_fp16_to_f32(w[b].dmin);
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            const block_q8_K *ab = &a[r][b];
+            int32_t msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (ab->bsums[2 * j] + ab->bsums[2 * j + 1]);
+            mins[r] += dmin * ab->d * (float)msum;
+            __m512i isum = _mm512_setzero_si512();
+            for (int q = 0; q < 4; q++) {
+                const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), W[q], _mm512_loadu_si512(ab->qs + 64 * q));
+                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(p, S[q]));
+            }
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dw * ab->d), acc[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
+}
+
 static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
     const __m512i m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(0x03);
