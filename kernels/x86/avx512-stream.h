@@ -18,7 +18,8 @@
  * unsigned x signed: vpdpbusd multiplies u8 (weights) by s8 (activations), so
  *   q4_0: sum((q - 8) a) = sum(q a) - 8 sum(a)         (q = nibble, 0..15)
  *   q8_0: sum(w a)       = sum((w ^ 0x80) a) - 128 sum(a)   (w ^ 0x80 = w + 128 as u8)
- *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s   (s = d_a sum(a), stored in q8_1)
+ *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s   (s = d_a sum(a), stored in q8_1); the
+ *         m s term rides on the block's d|m lane, which holds no quants (see ea512_prep)
  * The integer correction (-8 or -128 times sum(a)) is precomputed per block in the prep and starts
  * the accumulator of the block's first lane. Integer block sums are exact; only the float
  * summation order differs from the reference.
@@ -54,10 +55,11 @@ static inline uint16_t ea512_word(int64_t dp, int64_t t) {
     return dp < 64 * t ? (uint16_t)((dp - 64 * (t - 1)) / 2) : (uint16_t)(32 + (dp - 64 * t) / 2);
 }
 
-/* Permute indices of chunk t (32 words, the upper 16 unused): word of the d (dw = 0) or m (dw = 2)
- * of each lane's block. Lanes without quants (header-only, past the row end) point at a real d of
- * the row so their scale stays finite (their integer sum is 0). */
-static inline void ea512_chunk_idx(const ea512_fmt *f, int64_t nb, int64_t t, int dw, uint16_t *idx) {
+/* Permute indices of chunk t (32 words, the upper 16 unused): word of the d of each lane's block.
+ * Lanes without quants point at a real fp16 of the row so their scale stays finite: for q4_1 the
+ * lane holding the block's d and m points at m (that lane carries m * s, see ea512_prep), others
+ * (header-only, past the row end) at a d (their integer sum is 0). */
+static inline void ea512_chunk_idx(const ea512_fmt *f, int64_t nb, int64_t t, uint16_t *idx) {
     for (int l = 0; l < 32; l++) {
         int64_t L = 16 * t + (l & 15), owner = -1;
         for (int q = 0; q < 4 && owner < 0; q++) {
@@ -65,7 +67,11 @@ static inline void ea512_chunk_idx(const ea512_fmt *f, int64_t nb, int64_t t, in
             if (b >= nb) break;
             if (p % f->B >= f->qoff) owner = b;
         }
-        if (owner < 0) owner = (4 * L) / f->B;
+        int dw = 0;
+        if (owner < 0) {
+            owner = (4 * L) / f->B;
+            if (f->kind == EA512_MIN && owner < nb && 4 * L == owner * f->B) dw = 2; /* the d|m lane */
+        }
         if (owner >= nb) owner = nb - 1;
         idx[l] = ea512_word(owner * f->B + dw, t);
     }
@@ -73,7 +79,7 @@ static inline void ea512_chunk_idx(const ea512_fmt *f, int64_t nb, int64_t t, in
 
 /* The chunk pattern repeats every P = lcm(64, B) / 64 chunks (a period starts on a block
  * boundary, so chunk 0 never reads the previous chunk). A period's tables are computed once per
- * format (tab, 2 x EA512_PMAX x 32 words); only the row's last chunk needs its own. */
+ * format (tab, EA512_PMAX x 32 words); only the row's last chunk needs its own. */
 #define EA512_PMAX 17
 static inline int ea512_period(const ea512_fmt *f) {
     int p = 1;
@@ -82,16 +88,13 @@ static inline int ea512_period(const ea512_fmt *f) {
 }
 
 static inline void ea512_period_tables(const ea512_fmt *f, uint16_t *tab) {
-    const int P = ea512_period(f);
-    for (int t = 0; t < P; t++) {
-        ea512_chunk_idx(f, (int64_t)1 << 40, t, 0, tab + 32 * t);
-        ea512_chunk_idx(f, (int64_t)1 << 40, t, 2, tab + 32 * (EA512_PMAX + t));
-    }
+    for (int t = 0; t < ea512_period(f); t++) ea512_chunk_idx(f, (int64_t)1 << 40, t, tab + 32 * t);
 }
 
 /* Prepped activations of one row for one K segment (chunks [t0, t0+ns)), in the weight-stream
  * layout: lo / hi: activation bytes under low nibbles (or bytes) / high nibbles, 0 under headers;
- * da: d_a per lane (f32); ex: per lane, int32 correction (CORR) or f32 s (MIN), on one lane per block. */
+ * da: d_a per lane (f32); ex: int32 start of each lane's sum: the correction (CORR) on the block's
+ * first quant lane, or (MIN) 1 on the block's d|m lane, whose da is s. */
 typedef struct {
     alignas(64) int8_t lo[EA512_SEG * 64];
     alignas(64) int8_t hi[EA512_SEG * 64];
@@ -139,17 +142,19 @@ static inline void ea512_prep(const ea512_fmt *f, const uint8_t *arow, int64_t n
                 const int32_t sum = (int32_t)(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
                 P->ex[Le - 16 * t0] = sum * f->corr;
             } else {
+                /* q4_1: the d|m lane has no quants; an integer 1 there, times the lane's scale
+                 * (permuted m) x (s in place of d_a), adds m * s with the same FMA */
                 ea_fp16 sh;
                 memcpy(&sh, ab + 2, 2);
-                const float sf = ea_fp16_to_f32(sh);
-                memcpy(&P->ex[Le - 16 * t0], &sf, 4);
+                P->ex[Le - 16 * t0] = 1;
+                P->da[Le - 16 * t0] = ea_fp16_to_f32(sh);
             }
         }
     }
 }
 
 /* One weight row against C (1..EA512_C) prepped activation rows, chunks [t0, t0+ns).
- * tab: period tables; last: tables of the row's last chunk (d at [0,32), m at [32,64)). */
+ * tab: period tables; last: the table of the row's last chunk. */
 static inline __attribute__((always_inline)) void ea512_row(const ea512_fmt *f, const int C, const uint8_t *wr,
                                                             int64_t nch, __mmask64 tail, int64_t t0, int ns,
                                                             const uint16_t *tab, const uint16_t *last,
@@ -176,20 +181,13 @@ static inline __attribute__((always_inline)) void ea512_row(const ea512_fmt *f, 
         } else {
             lo = _mm512_xor_si512(v, m80);
         }
-        __m512 mw = _mm512_setzero_ps();
-        if (f->kind == EA512_MIN) {
-            const uint16_t *im = is_last ? last + 32 : tab + 32 * (EA512_PMAX + ph);
-            mw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(prev, _mm512_loadu_si512(im), v)));
-        }
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
-            __m512i s = f->kind == EA512_CORR ? _mm512_load_si512(P[r].ex + 16 * c) : _mm512_setzero_si512();
+            __m512i s = _mm512_load_si512(P[r].ex + 16 * c);
             s = _mm512_dpbusd_epi32(s, lo, _mm512_load_si512(P[r].lo + 64 * c));
             if (f->nib) s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(P[r].hi + 64 * c));
             const __m512 sc = _mm512_mul_ps(dw, _mm512_load_ps(P[r].da + 16 * c));
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc[r]);
-            if (f->kind == EA512_MIN)
-                acc[r] = _mm512_fmadd_ps(mw, _mm512_castsi512_ps(_mm512_load_si512(P[r].ex + 16 * c)), acc[r]);
         }
         prev = v;
         if (++ph == per) ph = 0;
@@ -205,11 +203,10 @@ static inline __attribute__((always_inline)) void ea512_stream_gemm(const ea512_
                                                                     int64_t lds, const void *w, size_t ws,
                                                                     const void *a, size_t as) {
     ea512_prep_t P[EA512_C];
-    alignas(64) uint16_t last[64];
+    alignas(64) uint16_t last[32];
     const int64_t nb = k / 32, rowbytes = nb * f->B, nch = (rowbytes + 63) / 64;
     const __mmask64 tail = (rowbytes & 63) ? (((__mmask64)1 << (rowbytes & 63)) - 1) : 0;
-    ea512_chunk_idx(f, nb, nch - 1, 0, last);
-    ea512_chunk_idx(f, nb, nch - 1, 2, last + 32);
+    ea512_chunk_idx(f, nb, nch - 1, last);
     for (int64_t i0 = 0; i0 < m; i0 += EA512_C) {
         const int C = m - i0 < EA512_C ? (int)(m - i0) : EA512_C;
         for (int64_t t0 = 0; t0 < nch; t0 += EA512_SEG) {
@@ -235,7 +232,7 @@ static inline __attribute__((always_inline)) void ea512_stream_gemm(const ea512_
 
 /* Defines, in a variant file, the format's period tables built once (thread-safe) and a getter. */
 #define EA512_TABLES(fmt)                                                              \
-    static uint16_t k_tab[2 * EA512_PMAX * 32];                                        \
+    static uint16_t k_tab[EA512_PMAX * 32];                                            \
     static pthread_once_t k_tab_once = PTHREAD_ONCE_INIT;                              \
     static void k_tab_init(void) { ea512_period_tables(&(fmt), k_tab); }               \
     static const uint16_t *tables(void) {                                              \
