@@ -24,13 +24,16 @@ static struct {
     int nworkers;
     pthread_t th[EA_MAX_THREADS];
     unsigned start_gen[EA_MAX_THREADS]; /* gen when the worker was created: jobs after it are its */
+    /* job word: (generation << 8) | number of helpers taking part. One atomic word, so a worker
+     * that wakes late always pairs a generation with that job's helper count (with a separate
+     * `active` field it could read job N's generation with job N+1's count, take part in N+1
+     * twice and leave pending wrong: a hang seen under load in test_threads) */
     atomic_uint gen;
     /* the job */
     ea_task_fn fn;
     void *ctx;
     int64_t ntasks;
     atomic_llong next;
-    int active;           /* workers [0, active) take part */
     atomic_int pending;   /* taking part and not yet finished */
 } P = {.submit = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER,
        .cv_work = PTHREAD_COND_INITIALIZER, .cv_done = PTHREAD_COND_INITIALIZER};
@@ -88,7 +91,7 @@ static void *worker(void *arg) {
             pthread_mutex_unlock(&P.mu);
         }
         seen = g;
-        if (idx < P.active) {
+        if (idx < (int)(g & 0xffu)) {
             run_tasks(idx + 1);
             if (atomic_fetch_sub(&P.pending, 1) == 1) {
                 pthread_mutex_lock(&P.mu);
@@ -145,10 +148,11 @@ void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads) {
     P.ctx = ctx;
     P.ntasks = ntasks;
     atomic_store(&P.next, 0);
-    P.active = helpers;
     atomic_store(&P.pending, helpers);
     pthread_mutex_lock(&P.mu);
-    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
+    /* only the submitter (holding P.submit) writes the job word; helpers <= EA_MAX_THREADS - 1 < 256 */
+    const unsigned next_gen = ((atomic_load(&P.gen) >> 8) + 1u) << 8;
+    atomic_store_explicit(&P.gen, next_gen | (unsigned)helpers, memory_order_release);
     pthread_cond_broadcast(&P.cv_work);
     pthread_mutex_unlock(&P.mu);
 
