@@ -93,11 +93,15 @@ static void fill(float *x, int64_t k) {
     for (int64_t b = 0; b < k; b += 32) {
         double scale = pow(10.0, -3.0 + 4.5 * urand());
         int zero = (rnd() % 11) == 0;
-        for (int64_t i = b; i < b + 32 && i < k; i++) {
+        int64_t end = b + 32 < k ? b + 32 : k, top = b;
+        for (int64_t i = b; i < end; i++) {
             double g = urand() + urand() + urand() + urand() - 2.0;
             if ((rnd() % 97) == 0) g *= 8.0;
             x[i] = zero ? 0.0f : (float)(g * scale);
+            if (fabsf(x[i]) > fabsf(x[top])) top = i;
         }
+        /* now and then +a and -a both as the largest magnitude: quantizers must pick the first */
+        if (end - b > 1 && (rnd() % 7) == 0) x[b + (top - b + 1 + (int64_t)(rnd() % (uint64_t)(end - b - 1))) % (end - b)] = -x[top];
     }
 }
 
