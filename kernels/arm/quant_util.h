@@ -18,6 +18,14 @@ static inline void ea_load32_minmax(const float *x, float32x4_t v[8], float *lo,
     }
     *hi = ea_hmax_f32(mx);
     *lo = -ea_hmax_f32(vnegq_f32(mn));
+    /* FMIN/FMAX order -0 below +0; the reference's sequential "<" / ">" scan keeps the first zero
+     * it meets, whose sign reaches the stored m (and d = max - min): take that one */
+    if (*lo == 0.0f || *hi == 0.0f) {
+        int j = 0;
+        while (j < 31 && x[j] != 0.0f) j++;
+        if (*lo == 0.0f) *lo = x[j];
+        if (*hi == 0.0f) *hi = x[j];
+    }
 }
 
 /* The element of largest magnitude, with its sign; the first such when +a and -a both occur
