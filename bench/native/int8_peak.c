@@ -7,7 +7,8 @@
  *   ea_bench_int8_loop(iters)     -> seconds taken by `iters` iterations (sink keeps results live)
  *
  * The sequences (MACs per instruction group, per accumulator chain):
- *   ref          scalar multiply-add on int32 (1 MAC), any architecture
+ *   ref          x86-64: SSE2 pmaddwd on s16 (8 MACs), the baseline's best; aarch64: as neon;
+ *                other: scalar int32 multiply-add (1 MAC)
  *   sse4         pmaddubsw + pmaddwd + paddd on xmm (16 MACs)
  *   avx2         vpmaddubsw + vpmaddwd + vpaddd on ymm (32 MACs)
  *   avxvnni      {vex} vpdpbusd ymm (32 MACs)
@@ -147,7 +148,7 @@ static void body(int64_t iters) {
     ea_bench_sink += vgetq_lane_s32(s, 0) + vgetq_lane_s32(s, 3);
 }
 
-#elif defined(PEAK_NEON)
+#elif defined(PEAK_NEON) || (defined(PEAK_REF) && defined(__aarch64__))
 #include <arm_neon.h>
 /* ARMv8.0 has no int8 dot instruction: widen-multiply to s16, then pairwise-accumulate to s32. */
 #define CHAINS 6
@@ -193,7 +194,32 @@ static void body(int64_t iters) {
     ea_bench_sink += vgetq_lane_s32(s, 0) + vgetq_lane_s32(s, 3);
 }
 
-#else /* PEAK_REF: the portable C reference's scalar int32 multiply-add */
+#elif defined(__x86_64__) /* PEAK_REF on x86-64: what the baseline (SSE2) offers the compiler */
+#include <emmintrin.h>
+/* SSE2 has no u8 x s8 multiply: the reference's int8 products widen to s16 and use pmaddwd
+ * (8 multiply-adds per instruction), the most gcc can make of the portable C at -O2/-O3. */
+#define CHAINS 8
+#define MACS_PER_ITER (CHAINS * 8)
+#define STEP(c, t) "movdqa %[a], %[" t "]\n\t" "pmaddwd %[b], %[" t "]\n\t" "paddd %[" t "], %[" c "]\n\t"
+static void body(int64_t iters) {
+    __m128i a = _mm_set1_epi16((short)(ea_bench_sink + 3)), b = _mm_set1_epi16((short)(ea_bench_sink + 5));
+    __m128i c0 = _mm_setzero_si128(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m128i t0, t1, t2, t3;
+    for (int64_t i = 0; i < iters; i++) {
+        __asm__ volatile(STEP("c0", "t0") STEP("c1", "t1") STEP("c2", "t2") STEP("c3", "t3")
+                         STEP("c4", "t0") STEP("c5", "t1") STEP("c6", "t2") STEP("c7", "t3")
+                         : [c0] "+x"(c0), [c1] "+x"(c1), [c2] "+x"(c2), [c3] "+x"(c3), [c4] "+x"(c4),
+                           [c5] "+x"(c5), [c6] "+x"(c6), [c7] "+x"(c7),
+                           [t0] "=&x"(t0), [t1] "=&x"(t1), [t2] "=&x"(t2), [t3] "=&x"(t3)
+                         : [a] "x"(a), [b] "x"(b));
+    }
+    __m128i s = _mm_add_epi32(_mm_add_epi32(_mm_add_epi32(c0, c1), _mm_add_epi32(c2, c3)),
+                              _mm_add_epi32(_mm_add_epi32(c4, c5), _mm_add_epi32(c6, c7)));
+    ea_bench_sink += _mm_cvtsi128_si32(s);
+}
+
+#else /* PEAK_REF elsewhere: scalar int32 multiply-add (aarch64 ref is compiled for the same
+       * baseline as "neon", so its peak is measured as neon; 32-bit armhf has no NEON baseline) */
 #define CHAINS 8
 #define MACS_PER_ITER CHAINS
 static void body(int64_t iters) {

@@ -7,6 +7,7 @@
  * time between the two barriers, taken by thread 0. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,12 @@ static void *worker(void *vp) {
 double ea_bench_stream_read(size_t bytes, int nthreads, int passes) {
     if (nthreads < 1 || nthreads > 256 || passes < 1 || bytes < 4096) return -1.0;
     void *mem = NULL;
-    if (posix_memalign(&mem, 4096, bytes) != 0) return -2.0;
+    if (posix_memalign(&mem, 2 << 20, bytes) != 0) return -2.0;
+#ifdef MADV_HUGEPAGE
+    /* numpy asks for huge pages on big arrays (so the weights the kernels read have them): the
+     * ceiling should not be lowered by TLB misses the kernels do not pay */
+    madvise(mem, bytes, MADV_HUGEPAGE);
+#endif
     memset(mem, 1, bytes); /* touch every page before timing */
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, (unsigned)nthreads);
