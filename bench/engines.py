@@ -66,7 +66,7 @@ def dispatched_kernels(edgeai, formats: List[str]) -> Tuple[List[EdgeaiKernel], 
     for fmt in formats:
         name, aq = _dispatched_name(edgeai, fmt)
         if name is None:
-            notes.append(f"{fmt}: no dot/gemm kernel under this ISA cap")
+            notes.append(f"{fmt}: no dot/gemm kernel compiled at or below the ISA cap")
             continue
         if info["kernels"][fmt]["quantize"] is None:
             notes.append(f"{fmt}: no quantize kernel to make its weights")
