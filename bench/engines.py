@@ -8,6 +8,7 @@ from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
+import harness
 from harness import variant_isa
 
 
@@ -68,8 +69,8 @@ def dispatched_kernels(edgeai, formats: List[str]) -> Tuple[List[EdgeaiKernel], 
         if name is None:
             notes.append(f"{fmt}: no dot/gemm kernel compiled at or below the ISA cap")
             continue
-        if info["kernels"][fmt]["quantize"] is None:
-            notes.append(f"{fmt}: no quantize kernel to make its weights")
+        if not harness.can_quantize(edgeai, fmt):
+            notes.append(f"{fmt}: no quantize kernel (edgeai's or gguf's) to make its weights")
             continue
         out.append(EdgeaiKernel(fmt, name, variant_isa(name), aq, run))
     return out, notes
@@ -89,7 +90,7 @@ def forced_kernels(edgeai, formats: List[str], isa: str) -> List[EdgeaiKernel]:
         dot, gemm = K.find("dot", fmt, isa), K.find("gemm", fmt, isa)
         if dot is None and gemm is None:
             continue
-        if edgeai.cpu_info()["kernels"][fmt]["quantize"] is None:
+        if not harness.can_quantize(edgeai, fmt):
             continue
         act = edgeai.FORMATS[fmt].act_format
         aq = None

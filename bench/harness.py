@@ -77,13 +77,37 @@ def random_activations(m: int, k: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((m, k), dtype=np.float32)
 
 
+def can_quantize(edgeai, fmt: str) -> bool:
+    """True if weights in ``fmt`` can be made: an edgeai quantize kernel, or gguf's numpy quantizer."""
+    if edgeai.cpu_info()["kernels"][fmt]["quantize"] is not None:
+        return True
+    try:
+        import gguf
+        from gguf import quants
+        quants.quantize(np.zeros((1, 256), np.float32), gguf.GGMLQuantizationType[fmt.upper()])
+        return True
+    except (ImportError, KeyError, NotImplementedError, ValueError):
+        return False
+
+
+def quantize_weights(edgeai, w: np.ndarray, fmt: str):
+    """W (N, K) as a QuantizedTensor: edgeai's quantizer, or gguf's (byte-identical ggml layout)
+    while a format's quantize kernel has not landed."""
+    if edgeai.cpu_info()["kernels"][fmt]["quantize"] is not None:
+        return edgeai.quantize(w, fmt)
+    import gguf
+    from gguf import quants
+    data = quants.quantize(w, gguf.GGMLQuantizationType[fmt.upper()])
+    return edgeai.QuantizedTensor(np.ascontiguousarray(data).reshape(-1).view(np.uint8), fmt, w.shape)
+
+
 def edgeai_weight_set(edgeai, w: np.ndarray, fmt: str, copies: int) -> list:
     """``copies`` QuantizedTensors of W (N, K) in ``fmt``, byte copies in one contiguous buffer.
 
     Returns:
         list of QuantizedTensor views (the buffer stays alive through them).
     """
-    qt = edgeai.quantize(w, fmt)
+    qt = quantize_weights(edgeai, w, fmt)
     nb = qt.nbytes
     if copies == 1:
         return [qt]

@@ -40,7 +40,7 @@ def _weights(n, k):
 def _qt(fmt, n, k):
     key = ("qt", fmt, n, k)
     if key not in _cache:
-        _cache[key] = edgeai.quantize(_weights(n, k), fmt)
+        _cache[key] = harness.quantize_weights(edgeai, _weights(n, k), fmt)
     return _cache[key]
 
 
