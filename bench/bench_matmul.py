@@ -275,7 +275,9 @@ def main(argv=None) -> int:
 
     notes: List[str] = []
     if args.isa == "all":
-        kerns = [kk for isa in engines.runnable_isas(edgeai) for kk in engines.forced_kernels(edgeai, formats, isa)]
+        isas = engines.runnable_isas(edgeai)
+        kerns = [kk for isa in isas for kk in engines.forced_kernels(edgeai, formats, isa)]
+        kerns.sort(key=lambda kk: (formats.index(kk.fmt), isas.index(kk.isa)))
         edgeai.set_isa(None)
         dispatched, _ = engines.dispatched_kernels(edgeai, formats)
         primary = {kk.kernel for kk in dispatched}
@@ -345,7 +347,7 @@ def main(argv=None) -> int:
                 print_block(rows, prof, n, k, m, t)
 
     verdicts = targets.evaluate(rows, prof, primary)
-    print(targets.format_verdicts(verdicts, prof))
+    print(targets.format_verdicts(verdicts, args.isa if args.isa != "all" else None))
     if args.json:
         write_json(args.json, rows, prof, verdicts)
     return 0

@@ -92,8 +92,12 @@ def evaluate(rows: Iterable, prof, primary: set) -> List[Verdict]:
     return out
 
 
-def format_verdicts(verdicts: List[Verdict], prof) -> str:
-    lines = ["== targets (issue 2), judged from this run =="]
+def format_verdicts(verdicts: List[Verdict], isa_cap: Optional[str] = None) -> str:
+    """The verdicts as lines; ``isa_cap`` is named when dispatch was capped (not the host's best)."""
+    head = "== targets (issue 2), judged from this run"
+    if isa_cap:
+        head += f", dispatch capped at {isa_cap} (not the host's best kernels)"
+    lines = [head + " =="]
     for v in verdicts:
         mark = {True: "MET    ", False: "NOT MET", None: "n/a    "}[v.met]
         lines.append(f"  [{mark}] {v.target}: {v.measured}")
