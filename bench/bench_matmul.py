@@ -24,48 +24,22 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
+from dataclasses import asdict  # noqa: E402
 from typing import Dict, List, Optional, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import engines  # noqa: E402
-import harness  # noqa: E402
+import bench_engines as engines  # noqa: E402
+import bench_harness as harness  # noqa: E402
 import membw  # noqa: E402
 import ort_matmul  # noqa: E402
-import targets  # noqa: E402
+import bench_targets as targets  # noqa: E402
+from bench_rows import Row  # noqa: E402
 
 SHAPES = [(576, 1536), (1536, 576), (2048, 5632), (5632, 2048), (4096, 4096)]   # N x K
 QUICK_SHAPES = [(1536, 576), (4096, 4096)]
 MS = (1, 64)
 FLOAT_FORMATS = ("f32", "f16", "bf16")
-
-
-@dataclass
-class Row:
-    """One measurement: an engine (edgeai format, numpy, or an ORT kind) at one shape, M, threads."""
-
-    engine: str          # "edgeai" | "numpy" | "ort"
-    label: str           # format name, "f32", or the ORT kind
-    kernel: str          # kernel / op that ran
-    isa: Optional[str]   # edgeai variant ISA (None for others)
-    forced: bool
-    n: int
-    k: int
-    m: int
-    threads: int
-    copies: int          # matrices rotated through (cold set size), 1 = hot
-    weight_bytes: int    # bytes of one weight matrix as stored
-    best_s: float
-    median_s: float
-
-    @property
-    def gflops(self) -> float:
-        return 2.0 * self.m * self.n * self.k / self.best_s * 1e-9
-
-    @property
-    def weight_gbs(self) -> float:
-        return self.weight_bytes / self.best_s * 1e-9
 
 
 def parse_shapes(s: str) -> List[Tuple[int, int]]:

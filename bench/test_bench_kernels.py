@@ -15,8 +15,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-import engines
-import harness
+import bench_engines as engines
+import bench_harness as harness
 import membw
 
 edgeai = membw.import_edgeai()
@@ -73,7 +73,7 @@ def test_edgeai_matmul(benchmark, kern, shape, m, threads):
     out = np.empty((m, n), dtype=np.float32)
     kern.run(x, qt, out, threads)
     # activations are quantized to 8 bits on the fly: a few percent at most against float64
-    _close(out, (x.astype(np.float64) @ qt.dequantize().astype(np.float64).T), 0.05)
+    _close(out, (x.astype(np.float64) @ harness.dequantize_weights(edgeai, qt).astype(np.float64).T), 0.05)
     _record(benchmark, n, k, m, threads, qt.nbytes)
     benchmark.extra_info["kernel"] = kern.kernel
     benchmark(kern.run, x, qt, out, threads)

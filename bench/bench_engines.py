@@ -8,8 +8,8 @@ from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
-import harness
-from harness import variant_isa
+import bench_harness as harness
+from bench_harness import variant_isa
 
 
 @dataclass

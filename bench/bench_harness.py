@@ -101,6 +101,16 @@ def quantize_weights(edgeai, w: np.ndarray, fmt: str):
     return edgeai.QuantizedTensor(np.ascontiguousarray(data).reshape(-1).view(np.uint8), fmt, w.shape)
 
 
+def dequantize_weights(edgeai, qt) -> np.ndarray:
+    """qt as float32: edgeai's dequantizer, or gguf's while a format's kernel has not landed."""
+    if edgeai.cpu_info()["kernels"][qt.fmt.name]["dequantize"] is not None:
+        return qt.dequantize()
+    import gguf
+    from gguf import quants
+    rows = qt.data.reshape(qt.rows, -1)
+    return quants.dequantize(rows, gguf.GGMLQuantizationType[qt.fmt.name.upper()]).reshape(qt.shape)
+
+
 def edgeai_weight_set(edgeai, w: np.ndarray, fmt: str, copies: int) -> list:
     """``copies`` QuantizedTensors of W (N, K) in ``fmt``, byte copies in one contiguous buffer.
 
