@@ -85,6 +85,18 @@ def measure_edgeai(kern, w, x, m, threads, copies, min_time) -> List[Row]:
     return rows
 
 
+def _missing_modules(eng) -> Dict[str, str]:
+    """Engines whose Python packages are absent (e.g. no onnxruntime wheel on 32-bit ARM)."""
+    import importlib.util
+    need = {"numpy": ["threadpoolctl"], "ort": ["onnxruntime", "onnx"]}
+    out = {}
+    for e in eng:
+        absent = [m for m in need.get(e, []) if importlib.util.find_spec(m) is None]
+        if absent:
+            out[e] = f"{', '.join(absent)} not installed (pip install '.[bench]')"
+    return out
+
+
 def _blas_kernel() -> str:
     """'OpenBLAS SkylakeX' (the core type OpenBLAS runs, from threadpoolctl)."""
     try:
@@ -216,8 +228,10 @@ def _under_qemu() -> bool:
             txt = f.read()
     except OSError:
         return False
-    # qemu-user passes the host's /proc through; a foreign-arch interpreter is the tell
-    return platform.machine().lower() not in ("x86_64", "amd64") and ("GenuineIntel" in txt or "AuthenticAMD" in txt)
+    # qemu-user passes the host's /proc through, so a foreign-arch interpreter is the tell;
+    # qemu-system without KVM names its CPU "QEMU Virtual CPU"
+    foreign = platform.machine().lower() not in ("x86_64", "amd64") and ("GenuineIntel" in txt or "AuthenticAMD" in txt)
+    return foreign or "QEMU Virtual CPU" in txt
 
 
 def write_json(path: str, rows: List[Row], prof, verdicts):
@@ -241,13 +255,18 @@ def main(argv=None) -> int:
     shapes = parse_shapes(args.shapes) if args.shapes else (QUICK_SHAPES if args.quick else SHAPES)
     min_time = args.min_time or (0.1 if args.quick else 0.4)
     eng = set(args.engines.split(","))
+    unknown_eng = eng - {"edgeai", "numpy", "ort"}
+    if unknown_eng:
+        raise SystemExit(f"unknown engine(s) {', '.join(sorted(unknown_eng))}; known: edgeai, numpy, ort")
+    missing = _missing_modules(eng)
     all_formats = engines.weight_formats(edgeai)
     formats = args.formats.split(",") if args.formats else all_formats
     unknown = [f for f in formats if f not in all_formats]
     if unknown:
         raise SystemExit(f"unknown weight format(s) {', '.join(unknown)}; known: {', '.join(all_formats)}")
 
-    notes: List[str] = []
+    notes: List[str] = [f"{e}: {why}" for e, why in missing.items()]
+    eng -= set(missing)
     if args.isa == "all":
         isas = engines.runnable_isas(edgeai)
         kerns = [kk for isa in isas for kk in engines.forced_kernels(edgeai, formats, isa)]
