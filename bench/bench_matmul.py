@@ -153,11 +153,11 @@ def _ratio(other: Optional[float], mine: float) -> str:
     return f"{other / mine:6.2f}x" if other else "      -"
 
 
-def print_block(rows: List[Row], prof: membw.MachineProfile, n, k, m, t, out=sys.stdout):
+def print_block(rows: List[Row], prof: membw.MachineProfile, n, k, m, t, bw: Optional[float], out=sys.stdout):
+    """The rows of one (shape, M, threads); ``bw`` is the bandwidth the GEMV block is judged against."""
     sel = [r for r in rows if (r.n, r.k, r.m, r.threads) == (n, k, m, t)]
     if not sel:
         return
-    bw = prof.bandwidth_gbs.get(t)
     copies = max(r.copies for r in sel)
     kind = "GEMV, cold weights" if m == 1 else "GEMM, weights in cache"
     head = f"== N x K = {n} x {k}   M = {m} ({kind})   threads = {t}"
@@ -286,6 +286,7 @@ def main(argv=None) -> int:
     rows: List[Row] = []
     t_start = time.perf_counter()
     bw_samples = [dict(prof.bandwidth_gbs)]
+    gemv_blocks = []   # ((n, k), index of the bandwidth sample taken right before the block)
     for (n, k) in shapes:
         w = harness.random_weights(n, k)
         for m in ms:
@@ -297,8 +298,10 @@ def main(argv=None) -> int:
 
             _progress(f"{n}x{k} M={m}: ", t_start)
             if cold:
-                # sample the bandwidth right before each cold GEMV block as well (shared machine)
+                # sample the bandwidth right before (and, via the next sample, after) each cold GEMV
+                # block: on a shared machine the block is judged against the bandwidth of its moment
                 bw_samples.append(membw.measure_bandwidth(threads, passes=3)[0])
+                gemv_blocks.append(((n, k), len(bw_samples) - 1))
             if "edgeai" in eng:
                 for kern in kerns:
                     nbytes = edgeai.FORMATS[kern.fmt].row_nbytes(k) * n
@@ -320,13 +323,16 @@ def main(argv=None) -> int:
     # readings, so a busy moment cannot flatter the kernels' fraction of them
     bw_samples.append(membw.measure_bandwidth(threads, passes=3 if args.quick else 5)[0])
     prof.bandwidth_gbs = {t: max(b[t] for b in bw_samples) for t in threads}
+    # each GEMV block: the higher of the samples just before and just after it
+    block_bw = {nk: {t: max(bw_samples[i][t], bw_samples[i + 1][t]) for t in threads} for nk, i in gemv_blocks}
     peaks_end, _ = membw.measure_int8_peaks(seconds=0.1 if args.quick else 0.3)
     peaks_start = dict(prof.peak_gops)
     prof.peak_gops = {isa: max(g, peaks_end.get(isa, 0.0)) for isa, g in peaks_start.items()}
     print_header(edgeai, prof, args)
-    print(f"bandwidth sampled {len(bw_samples)} times (start, before each GEMV block, end), the highest is used: "
+    print(f"bandwidth sampled {len(bw_samples)} times (start, before each GEMV block, end): "
           + ", ".join(f"{t} thr {min(b[t] for b in bw_samples):.1f}..{max(b[t] for b in bw_samples):.1f} GB/s"
-                      for t in threads))
+                      for t in threads)
+          + "; each GEMV block's %BW uses the higher of the samples taken just before and just after it")
     print("int8 peak measured at start / end, the higher is used: "
           + ", ".join(f"{isa} {peaks_start[isa]:.0f}/{peaks_end.get(isa, 0):.0f}" for isa in peaks_start))
     print()
@@ -337,9 +343,9 @@ def main(argv=None) -> int:
     for (n, k) in shapes:
         for m in ms:
             for t in threads:
-                print_block(rows, prof, n, k, m, t)
+                print_block(rows, prof, n, k, m, t, block_bw.get((n, k), prof.bandwidth_gbs).get(t))
 
-    verdicts = targets.evaluate(rows, prof, primary)
+    verdicts = targets.evaluate(rows, prof, primary, block_bw)
     print(targets.format_verdicts(verdicts, args.isa if args.isa != "all" else None))
     if args.json:
         write_json(args.json, rows, prof, verdicts)

@@ -30,7 +30,7 @@ def _edgeai(rows, fmt, primary):
     return [r for r in rows if r.engine == "edgeai" and r.label == fmt and r.kernel in primary]
 
 
-def evaluate(rows: Iterable, prof, primary: set) -> List[Verdict]:
+def evaluate(rows: Iterable, prof, primary: set, block_bw: Optional[dict] = None) -> List[Verdict]:
     """Verdicts for the three targets.
 
     Args:
@@ -38,6 +38,8 @@ def evaluate(rows: Iterable, prof, primary: set) -> List[Verdict]:
         prof: membw.MachineProfile of the same run.
         primary: names of the kernels edgeai dispatches to (rows of forced variants of other ISAs
             are shown in the table but not judged).
+        block_bw: (n, k) -> {threads: GB/s} measured around that GEMV block; default the
+            profile's bandwidth.
     """
     rows = list(rows)
     out: List[Verdict] = []
@@ -48,7 +50,7 @@ def evaluate(rows: Iterable, prof, primary: set) -> List[Verdict]:
         for t in threads:
             what = f"{fmt} GEMV {n}x{k} cold, {t} thread{'s' if t > 1 else ''}: >= {BW_TARGET:.0%} of bandwidth"
             r = next((r for r in _edgeai(rows, fmt, primary) if (r.n, r.k, r.m, r.threads) == (n, k, 1, t)), None)
-            bw = prof.bandwidth_gbs.get(t)
+            bw = (block_bw or {}).get((n, k), prof.bandwidth_gbs).get(t)
             if r is None or not bw:
                 out.append(Verdict(what, "not measured", None))
                 continue
