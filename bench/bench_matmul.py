@@ -253,6 +253,9 @@ def main(argv=None) -> int:
     threads = [int(t) for t in args.threads.split(",")]
     ms = [int(m) for m in args.m.split(",")]
     shapes = parse_shapes(args.shapes) if args.shapes else (QUICK_SHAPES if args.quick else SHAPES)
+    bad = [f"{n}x{k}" for n, k in shapes if n < 1 or k < 32 or k % 32]
+    if bad:
+        raise SystemExit(f"shapes {', '.join(bad)}: K must be a positive multiple of 32 (the block size)")
     min_time = args.min_time or (0.1 if args.quick else 0.4)
     eng = set(args.engines.split(","))
     unknown_eng = eng - {"edgeai", "numpy", "ort"}
@@ -276,7 +279,10 @@ def main(argv=None) -> int:
         primary = {kk.kernel for kk in dispatched}
     else:
         if args.isa:
-            edgeai.set_isa(args.isa)
+            try:
+                edgeai.set_isa(args.isa)
+            except edgeai.EdgeAIError as e:
+                raise SystemExit(f"--isa {args.isa}: {e}") from None
         kerns, notes = engines.dispatched_kernels(edgeai, formats)
         primary = {kk.kernel for kk in kerns}
 
@@ -287,6 +293,7 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     bw_samples = [dict(prof.bandwidth_gbs)]
     gemv_blocks = []   # ((n, k), index of the bandwidth sample taken right before the block)
+    shape_notes = set()
     for (n, k) in shapes:
         w = harness.random_weights(n, k)
         for m in ms:
@@ -304,6 +311,11 @@ def main(argv=None) -> int:
                 gemv_blocks.append(((n, k), len(bw_samples) - 1))
             if "edgeai" in eng:
                 for kern in kerns:
+                    bs = edgeai.FORMATS[kern.fmt].block_size
+                    if k % bs:
+                        # e.g. K-quants (256-element blocks) at K=576, as GGUF files fall back there too
+                        shape_notes.add(f"{kern.fmt} at {n}x{k}: K is not a multiple of its block size {bs}")
+                        continue
                     nbytes = edgeai.FORMATS[kern.fmt].row_nbytes(k) * n
                     _progress(f"{kern.fmt}{'@' + kern.isa if kern.forced else ''} ")
                     rows += measure_edgeai(kern, w, x, m, threads, copies_for(nbytes), min_time)
@@ -336,9 +348,9 @@ def main(argv=None) -> int:
     print("int8 peak measured at start / end, the higher is used: "
           + ", ".join(f"{isa} {peaks_start[isa]:.0f}/{peaks_end.get(isa, 0):.0f}" for isa in peaks_start))
     print()
-    for note in notes:
+    for note in notes + sorted(shape_notes):
         print(f"skipped {note}")
-    if notes:
+    if notes or shape_notes:
         print()
     for (n, k) in shapes:
         for m in ms:
