@@ -234,9 +234,11 @@ def _under_qemu() -> bool:
     return foreign or "QEMU Virtual CPU" in txt
 
 
-def write_json(path: str, rows: List[Row], prof, verdicts):
-    data = {"profile": asdict(prof), "rows": [asdict(r) | {"gflops": r.gflops, "weight_gbs": r.weight_gbs}
-                                             for r in rows],
+def write_json(path: str, rows: List[Row], prof, verdicts, block_bw):
+    """Rows, machine profile, per-block bandwidth and verdicts as JSON, written atomically."""
+    data = {"profile": asdict(prof),
+            "gemv_block_bandwidth_gbs": {f"{n}x{k}": bw for (n, k), bw in block_bw.items()},
+            "rows": [dict(asdict(r), gflops=r.gflops, weight_gbs=r.weight_gbs) for r in rows],
             "targets": [asdict(v) for v in verdicts]}
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".bench-", suffix=".json")
@@ -246,6 +248,30 @@ def write_json(path: str, rows: List[Row], prof, verdicts):
 
 
 # ---- main --------------------------------------------------------------------------------------
+
+def select_kernels(edgeai, isa: Optional[str], formats: List[str]):
+    """The edgeai kernels to run.
+
+    Args:
+        isa: None (dispatch), an ISA cap, or "all" (every compiled variant this CPU runs, forced).
+    Returns:
+        (kernels, names of the kernels dispatch picks, which the targets judge; skip notes).
+    """
+    if isa == "all":
+        isas = engines.runnable_isas(edgeai)
+        kerns = [kk for i in isas for kk in engines.forced_kernels(edgeai, formats, i)]
+        kerns.sort(key=lambda kk: (formats.index(kk.fmt), isas.index(kk.isa)))
+        edgeai.set_isa(None)
+        dispatched, _ = engines.dispatched_kernels(edgeai, formats)
+        return kerns, {kk.kernel for kk in dispatched}, []
+    if isa:
+        try:
+            edgeai.set_isa(isa)
+        except edgeai.EdgeAIError as e:
+            raise SystemExit(f"--isa {isa}: {e}") from None
+    kerns, notes = engines.dispatched_kernels(edgeai, formats)
+    return kerns, {kk.kernel for kk in kerns}, notes
+
 
 def main(argv=None) -> int:
     args = parse_args(argv)
@@ -270,21 +296,8 @@ def main(argv=None) -> int:
 
     notes: List[str] = [f"{e}: {why}" for e, why in missing.items()]
     eng -= set(missing)
-    if args.isa == "all":
-        isas = engines.runnable_isas(edgeai)
-        kerns = [kk for isa in isas for kk in engines.forced_kernels(edgeai, formats, isa)]
-        kerns.sort(key=lambda kk: (formats.index(kk.fmt), isas.index(kk.isa)))
-        edgeai.set_isa(None)
-        dispatched, _ = engines.dispatched_kernels(edgeai, formats)
-        primary = {kk.kernel for kk in dispatched}
-    else:
-        if args.isa:
-            try:
-                edgeai.set_isa(args.isa)
-            except edgeai.EdgeAIError as e:
-                raise SystemExit(f"--isa {args.isa}: {e}") from None
-        kerns, notes = engines.dispatched_kernels(edgeai, formats)
-        primary = {kk.kernel for kk in kerns}
+    kerns, primary, sel_notes = select_kernels(edgeai, args.isa, formats)
+    notes += sel_notes
 
     prof = membw.measure_machine(threads, quick=args.quick)
     ort_kinds = ["nbits4_acc4", "dqmm8"] if args.quick else list(ort_matmul.ORT_KINDS)
@@ -331,8 +344,9 @@ def main(argv=None) -> int:
         del w
         gc.collect()
 
-    # the machine is shared: measure the ceilings again at the end and judge against the highest
-    # readings, so a busy moment cannot flatter the kernels' fraction of them
+    # the machine is shared: measure the ceilings again at the end; the int8 peak is the higher of
+    # the two readings and each GEMV block is judged against the bandwidth sampled around it, so a
+    # busy moment cannot flatter the kernels' fraction of them
     bw_samples.append(membw.measure_bandwidth(threads, passes=3 if args.quick else 5)[0])
     prof.bandwidth_gbs = {t: max(b[t] for b in bw_samples) for t in threads}
     # each GEMV block: the higher of the samples just before and just after it
@@ -360,7 +374,7 @@ def main(argv=None) -> int:
     verdicts = targets.evaluate(rows, prof, primary, block_bw)
     print(targets.format_verdicts(verdicts, args.isa if args.isa != "all" else None))
     if args.json:
-        write_json(args.json, rows, prof, verdicts)
+        write_json(args.json, rows, prof, verdicts, block_bw)
     return 0
 
 
