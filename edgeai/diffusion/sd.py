@@ -57,7 +57,7 @@ def resolve(id_or_path: Union[str, Path], *, revision: Optional[str] = None, cac
     if p.is_dir():
         return p
     if p.exists() or str(id_or_path).startswith((".", "/", "~")):
-        raise ModelNotFoundError(f"{id_or_path} is not a directory")
+        raise ModelNotFoundError(f"{id_or_path}: no such directory")
     try:
         from huggingface_hub import snapshot_download
         return Path(snapshot_download(str(id_or_path), revision=revision, cache_dir=cache_dir,
