@@ -110,6 +110,11 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
     info = format_info(fmt)
     if not info.is_weight or info.name in ("f32",):
         raise FormatError(f"{info.name} is not a quantized weight format")
+    from .. import _C
+    if not (_C.dispatch("quantize", info.type_id) and (_C.dispatch("dot", info.type_id)
+                                                      or _C.dispatch("gemm", info.type_id))):
+        raise FormatError(f"this edgeai build has no {info.name} quantize + matmul kernels "
+                          f"(see edgeai.cpu_info()['kernels'])")
     if out_path is None:
         raise ValueError("out_path is required")
     try:
