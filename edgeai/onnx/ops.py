@@ -143,15 +143,34 @@ def register() -> str:
 
             @onnx_op(op_type=MATMUL_OP, **sig)
             def _matmul(x, w, b, **attrs):
-                return run_matmul(x, w, b, attrs["params"])
+                return _guarded(run_matmul, x, w, b, attrs["params"])
 
             @onnx_op(op_type=CONV_OP, **sig)
             def _conv(x, w, b, **attrs):
-                return run_conv(x, w, b, attrs["params"])
+                return _guarded(run_conv, x, w, b, attrs["params"])
 
             PyCustomOpDef.install_hooker(_invoke)
             _registered = True
     return get_library_path()
+
+
+def take_error() -> Optional[BaseException]:
+    """The first exception raised by an op during the last run on this thread (cleared)."""
+    err = getattr(_state, "error", None)
+    _state.error = None
+    return err
+
+
+def _guarded(fn, x, w, b, params: str) -> np.ndarray:
+    """Run an op; an exception must not cross into onnxruntime-extensions' C++ (it aborts the
+    process), so it is kept for InferenceSession.run to raise, and a zero tensor goes back."""
+    try:
+        return fn(x, w, b, params)
+    except Exception as exc:  # noqa: BLE001 - re-raised by InferenceSession.run
+        if getattr(_state, "error", None) is None:
+            _state.error = exc
+        lead = x.shape[:-1] if x.ndim >= 1 else ()
+        return np.zeros(lead + (int(_params(params)["n"]),), np.float32)
 
 
 def _invoke(k_id, feed, attributes):

@@ -75,4 +75,15 @@ class InferenceSession:
             The outputs, in order.
         """
         ops.set_threads(self.threads)
-        return self._sess.run(output_names, feeds)
+        ops.take_error()
+        try:
+            out = self._sess.run(output_names, feeds)
+        except Exception as exc:
+            err = ops.take_error()  # an edgeai op failed first: that is the real cause
+            if err is not None:
+                raise err from exc
+            raise
+        err = ops.take_error()
+        if err is not None:
+            raise err
+        return out
