@@ -281,7 +281,8 @@ class DiffusionPipeline:
                 tile //= 2
             if self.decode_bytes_estimate(height, width, b) <= max_memory_mb * 2 ** 20:
                 tile = None
-        img = self.decode(x / np.float32(self.vae_scaling), tile=tile)
+        overlap = max(1, min(8, tile // 4)) if tile else 8
+        img = self.decode(x / np.float32(self.vae_scaling), tile=tile, overlap=overlap)
         arr = np.clip(img / 2 + 0.5, 0.0, 1.0).transpose(0, 2, 3, 1).astype(np.float32)
         images = [Image(to_uint8(a, 0.0, 1.0)) for a in arr]
         return DiffusionOutput(images, arr, x, seeds)
