@@ -1,16 +1,18 @@
-"""Conv2d as im2col + edgeai's GEMM path (weights in a GGUF block format).
+"""Conv2d as im2col + edgeai's GEMM path (weights in a GGUF block format), in C (kernels/nn/conv2d.c).
 
-ONNX Conv: x[B, C, H, W], w[O, C/g, kh, kw] -> y[B, O, oh, ow]. For each group the input
-patches become rows of a column matrix cols[B*oh*ow, (C/g)*kh*kw] (the same (c, kh, kw) order as
-the weight rows), and ``edgeai.matmul(cols, W_g[O/g, Kp])`` gives y in NHWC order. Rows are
-processed in chunks so the column matrix stays within ``CHUNK_BYTES`` whatever the image size.
+ONNX Conv: x[B, C, H, W], w[O, C/g, kh, kw] -> y[B, O, oh, ow]. For each group the input patches
+become rows of a column matrix cols[rows*ow, Kp] (the (c, kh, kw) order of the weight rows, zero
+padded to the block multiple Kp) and ``ea_matmul(cols, W_g[O/g, Kp])`` gives y in NHWC order,
+transposed into NCHW. Rows are processed in chunks so the column buffer stays under
+``CHUNK_BYTES`` whatever the image size; im2col and the GEMM use the kernel thread pool.
 """
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import matmul
-from ..tensor import QuantizedTensor
+from .. import _C
+from ..errors import ShapeError
+from ..tensor import QuantizedTensor, _check_threads
 
 CHUNK_BYTES = 16 << 20  # bound on the float32 column buffer of one chunk
 
@@ -30,8 +32,9 @@ def same_pads(size: int, k: int, stride: int, dil: int, upper: bool) -> Tuple[in
 
 def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out_channels: int,
            kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int],
-           group: int, k_real: int, threads: Optional[int] = None) -> np.ndarray:
-    """2-D convolution through im2col and :func:`edgeai.matmul`.
+           group: int, k_real: int, threads: Optional[int] = None, x_scale: float = 1.0,
+           y_scale: float = 1.0) -> np.ndarray:
+    """2-D convolution through im2col and edgeai's matmul kernels.
 
     Args:
         x: float32 input ``[B, C, H, W]``.
@@ -43,12 +46,13 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
         group: number of groups g (C and O are multiples of it).
         k_real: unpadded row length.
         threads: kernel threads (None: edgeai's global count).
+        x_scale, y_scale: the input is multiplied by x_scale on its way into the column buffer, the
+            product by y_scale before the bias (the activation prescale of edgeai.onnx.ops).
     Returns:
         float32 ``[B, O, oh, ow]``.
     Raises:
-        ShapeError: input channels or rank that do not fit the weights.
+        ShapeError: input rank or channels that do not fit the weights, or an empty output.
     """
-    from ..errors import ShapeError
     if x.ndim != 4:
         raise ShapeError(f"Conv expects a 4-D input [B, C, H, W], got shape {x.shape}")
     b, c, h, wd = x.shape
@@ -56,8 +60,7 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
     sh, sw = strides
     dh, dw = dilations
     pt, pl, pb, pr = pads
-    cg, og = c // group, out_channels // group
-    if c % group or cg * kh * kw != k_real:
+    if c % group or (c // group) * kh * kw != k_real or out_channels % group:
         raise ShapeError(f"Conv input has {c} channels; the weights expect {k_real // (kh * kw) * group} "
                          f"(group={group}, kernel={kh}x{kw})")
     oh = conv_output_size(h, kh, sh, dh, pt, pb)
@@ -65,47 +68,11 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
     if oh <= 0 or ow <= 0:
         raise ShapeError(f"Conv output would be empty: input {h}x{wd}, kernel {kh}x{kw}, pads {list(pads)}")
     x = np.ascontiguousarray(x, dtype=np.float32)
-    kp = w.shape[1]
     y = np.empty((b, out_channels, oh, ow), dtype=np.float32)
-    pointwise = kh == kw == 1 and sh == sw == 1 and not any(pads)
-    if not pointwise and any(pads):
-        xp = np.zeros((b, c, h + pt + pb, wd + pl + pr), dtype=np.float32)
-        xp[:, :, pt:pt + h, pl:pl + wd] = x
-    else:
-        xp = x
-    # output rows per chunk: the column buffer [rows*ow, Kp] must fit CHUNK_BYTES
-    rows = max(1, min(oh, CHUNK_BYTES // max(1, ow * kp * 4)))
-    wrow = w.data.nbytes // out_channels
-    cols = np.zeros((rows * ow, kp), dtype=np.float32)  # pad columns k_real..Kp stay zero
-    for gi in range(group):
-        wg = QuantizedTensor(w.data[gi * og * wrow:(gi + 1) * og * wrow], w.fmt, (og, kp))
-        xg = xp[:, gi * cg:(gi + 1) * cg]
-        for bi in range(b):
-            for r0 in range(0, oh, rows):
-                r1 = min(oh, r0 + rows)
-                m = (r1 - r0) * ow
-                dst = cols[:m]
-                if pointwise:
-                    # [Cg, r, W] -> [r*W, Cg]
-                    dst[:, :k_real] = xg[bi, :, r0:r1, :].reshape(cg, m).T
-                else:
-                    _gather(xg[bi], dst[:, :k_real], r0, r1, ow, kh, kw, sh, sw, dh, dw)
-                out = matmul(dst, wg, threads=threads)            # [m, Og]
-                y[bi, gi * og:(gi + 1) * og, r0:r1, :] = out.T.reshape(og, r1 - r0, ow)
+    geom = dict(batch=b, in_c=c, in_h=h, in_w=wd, out_c=out_channels, out_h=oh, out_w=ow, kh=kh, kw=kw, sh=sh,
+                sw=sw, dh=dh, dw=dw, pad_top=pt, pad_left=pl, group=group, k_real=k_real, k_padded=w.shape[1])
     if bias is not None:
-        y += bias.reshape(1, -1, 1, 1)
+        bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
+    _C.conv2d(w.fmt.type_id, w.data, x, bias, y, geom, float(x_scale), float(y_scale), CHUNK_BYTES,
+              _check_threads(threads))
     return y
-
-
-def _gather(xb: np.ndarray, dst: np.ndarray, r0: int, r1: int, ow: int, kh: int, kw: int,
-            sh: int, sw: int, dh: int, dw: int) -> None:
-    """Fill ``dst[(r1-r0)*ow, Cg*kh*kw]`` with the patches of output rows r0..r1 of ``xb[Cg, Hp, Wp]``."""
-    cg = xb.shape[0]
-    view = dst.reshape(r1 - r0, ow, cg, kh, kw)
-    for i in range(kh):
-        y0 = r0 * sh + i * dh
-        for j in range(kw):
-            x0 = j * dw
-            # [Cg, r, ow] strided slice -> [r, ow, Cg]
-            patch = xb[:, y0:y0 + (r1 - r0 - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw]
-            view[:, :, :, i, j] = patch.transpose(1, 2, 0)

@@ -61,13 +61,19 @@ def _weights(w: np.ndarray, p: dict) -> QuantizedTensor:
 _ACT_TARGET_EXP = 20
 
 
-def _prescale(x: np.ndarray) -> Tuple[np.ndarray, float]:
-    """Scale ``x`` by 2**e so max|x| is near 2**20. Returns (scaled x (a new array), 2**-e)."""
-    amax = float(np.max(np.abs(x))) if x.size else 0.0
+def _act_scale(x: np.ndarray) -> Tuple[float, float]:
+    """(2**e, 2**-e) with e putting max|x| near 2**20; (1, 1) for an all-zero or non-finite x."""
+    amax = max(float(x.max()), -float(x.min())) if x.size else 0.0
     if amax == 0.0 or not np.isfinite(amax):
-        return x, 1.0
+        return 1.0, 1.0
     e = _ACT_TARGET_EXP - int(np.ceil(np.log2(amax)))
-    return x * np.float32(2.0 ** e), float(2.0 ** -e)
+    return float(2.0 ** e), float(2.0 ** -e)
+
+
+def _prescale(x: np.ndarray) -> Tuple[np.ndarray, float]:
+    """``x`` scaled by :func:`_act_scale` (a new array unless the scale is 1), and the unscale."""
+    scale, unscale = _act_scale(x)
+    return (x * np.float32(scale) if scale != 1.0 else x), unscale
 
 
 def run_matmul(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.ndarray:
@@ -110,15 +116,10 @@ def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.
         top, bottom = same_pads(x.shape[2], kh, p["strides"][0], p["dilations"][0], up)
         left, right = same_pads(x.shape[3], kw, p["strides"][1], p["dilations"][1], up)
         pads = [top, left, bottom, right]
-    x, unscale = _prescale(x)
-    y = conv2d(x, _weights(w, p), None, out_channels=p["n"], kernel=(kh, kw),
+    scale, unscale = _act_scale(x)
+    return conv2d(x, _weights(w, p), bias if bias.size else None, out_channels=p["n"], kernel=(kh, kw),
                   strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
-                  threads=_threads())
-    if unscale != 1.0:
-        y *= np.float32(unscale)
-    if bias.size:
-        y += bias.reshape(1, -1, 1, 1)
-    return y
+                  threads=_threads(), x_scale=scale, y_scale=unscale)
 
 
 def register() -> str:
