@@ -1,6 +1,5 @@
 """Quantized copies of ONNX models, made once and kept in the edgeai cache."""
 import hashlib
-import os
 from pathlib import Path
 from typing import Optional, Union
 
@@ -38,14 +37,4 @@ def quantized_model(src: Union[str, Path], fmt: str, cache_dir: Optional[Path] =
     return out
 
 
-def model_size(path: Union[str, Path]) -> int:
-    """Bytes on disk of an ONNX model (with its external data file if any)."""
-    p = Path(path)
-    total = p.stat().st_size
-    for extra in (p.with_suffix(p.suffix + ".data"), p.with_name(p.name + "_data")):
-        if extra.is_file():
-            total += extra.stat().st_size
-    return total
-
-
-__all__ = ["QUANT_FORMATS", "check_quant", "quantized_model", "model_size", "os"]
+__all__ = ["QUANT_FORMATS", "check_quant", "quantized_model"]

@@ -1,5 +1,4 @@
 """Stable Diffusion ONNX pipeline on a tiny random-weight pipeline, checked against diffusers."""
-import json
 import shutil
 
 import numpy as np
