@@ -61,6 +61,9 @@ class BuildExt(build_ext):
                                              depends=glob.glob("kernels/**/*.h", recursive=True)
                                              + glob.glob("kernels/*.inc"))
         ext.extra_objects = list(ext.extra_objects or []) + objects
+        # relink when any kernel file changes, not only when a binding file does
+        ext.depends = list(ext.depends or []) + sources + glob.glob("kernels/**/*.h", recursive=True) \
+            + glob.glob("kernels/*.inc")
         ext.define_macros = list(ext.define_macros or []) + macros
         # the C++ binding files must not see the C-only flags above
         self.compiler.compiler_so = [f for f in self.compiler.compiler_so if f != "-std=c11"]

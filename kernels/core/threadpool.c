@@ -23,6 +23,7 @@ static struct {
     pthread_cond_t cv_work, cv_done;
     int nworkers;
     pthread_t th[EA_MAX_THREADS];
+    unsigned start_gen[EA_MAX_THREADS]; /* gen when the worker was created: jobs after it are its */
     atomic_uint gen;
     /* the job */
     ea_task_fn fn;
@@ -72,7 +73,8 @@ static void run_tasks(int thread) {
 
 static void *worker(void *arg) {
     int idx = (int)(intptr_t)arg;
-    unsigned seen = atomic_load(&P.gen);
+    /* not atomic_load(&P.gen) here: the job that made us may already have bumped it */
+    unsigned seen = P.start_gen[idx];
     for (;;) {
         unsigned g;
         int i = 0;
@@ -116,6 +118,7 @@ static int ensure_workers(int want) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 1 << 20);
+        P.start_gen[P.nworkers] = atomic_load(&P.gen);
         int rc = pthread_create(&P.th[P.nworkers], &attr, worker, (void *)(intptr_t)P.nworkers);
         pthread_attr_destroy(&attr);
         if (rc != 0) break; /* run with the workers we have */
