@@ -10,6 +10,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from pybind11.setup_helpers import Pybind11Extension
 from setuptools import setup
@@ -45,21 +46,28 @@ class BuildExt(build_ext):
                 by_isa.setdefault("", []).append(src)
             elif isa in table:
                 by_isa.setdefault(isa, []).append(src)
+        # debug info triples compile time of a few hundred kernel files and is not shipped
+        self.compiler.compiler_so = [f for f in self.compiler.compiler_so if f != "-g"]
         compiled = ["ref"]
         for isa in table:
             if isa != "ref" and by_isa.get(isa) and _compiler_accepts(self.compiler, COMMON_CFLAGS + table[isa]):
                 compiled.append(isa)
         macros = [("EA_HAVE_" + isa.upper(), "1") for isa in compiled if isa != "ref"]
-        objects = []
+        jobs = []
         for isa in [""] + compiled:
-            srcs = by_isa.get(isa, [])
-            if not srcs:
-                continue
             flags = COMMON_CFLAGS + table.get(isa, [])
-            objects += self.compiler.compile(srcs, output_dir=self.build_temp, macros=macros,
-                                             include_dirs=["kernels"], extra_postargs=flags,
-                                             depends=glob.glob("kernels/**/*.h", recursive=True)
-                                             + glob.glob("kernels/*.inc"))
+            jobs += [(src, flags) for src in by_isa.get(isa, [])]
+        headers = glob.glob("kernels/**/*.h", recursive=True) + glob.glob("kernels/*.inc")
+
+        def compile_one(job):
+            src, flags = job
+            return self.compiler.compile([src], output_dir=self.build_temp, macros=macros,
+                                         include_dirs=["kernels"], extra_postargs=flags, depends=headers)
+
+        # one compiler process per core: there are a few hundred small kernel files
+        workers = int(os.environ.get("EDGEAI_BUILD_JOBS") or os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            objects = [o for objs in pool.map(compile_one, jobs) for o in objs]
         ext.extra_objects = list(ext.extra_objects or []) + objects
         # relink when any kernel file changes, not only when a binding file does
         ext.depends = list(ext.depends or []) + sources + glob.glob("kernels/**/*.h", recursive=True) \
