@@ -20,15 +20,15 @@ class KVCache:
     """Keys and values of every layer, for ``n_ctx`` positions.
 
     Attributes:
-        k, v: arrays of shape (n_layer, n_kv_head, n_ctx, head_dim), float16 by default: half the
-            memory of float32 and of the bandwidth decode spends reading them.
+        k: (n_layer, n_kv_head, n_ctx, head_dim); v: (n_layer, n_kv_head, head_dim, n_ctx), stored
+            transposed so that attention's weighted sum over positions is one dot product per
+            dimension. float16 by default: half the memory (and the bandwidth decode spends on them).
         pos: number of positions filled.
     """
 
     def __init__(self, cfg: ModelConfig, n_ctx: int, dtype=np.float16):
-        shape = (cfg.n_layer, cfg.n_kv_head, n_ctx, cfg.head_dim)
-        self.k = np.zeros(shape, dtype=dtype)
-        self.v = np.zeros(shape, dtype=dtype)
+        self.k = np.zeros((cfg.n_layer, cfg.n_kv_head, n_ctx, cfg.head_dim), dtype=dtype)
+        self.v = np.zeros((cfg.n_layer, cfg.n_kv_head, cfg.head_dim, n_ctx), dtype=dtype)
         self.n_ctx = n_ctx
         self.pos = 0
 
@@ -82,7 +82,7 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
 
     Args:
         q: (T, n_head, hd) rotated queries at positions pos0 .. pos0+T-1.
-        kc, vc: (n_kv, S, hd) keys / values of positions 0 .. S-1, S = pos0 + T.
+        kc: (n_kv, S, hd) keys of positions 0 .. S-1, S = pos0 + T; vc: (n_kv, hd, S) values.
         window: sliding window (0: none): a query sees keys at distance < window.
     Returns:
         (T, n_head * hd).
@@ -103,7 +103,7 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
     scores -= scores.max(axis=-1, keepdims=True)
     p = np.exp(scores)
     p /= p.sum(axis=-1, keepdims=True)
-    out = np.matmul(p.reshape(kvh, g * T, S), vc.astype(np.float32))      # (kv, g*T, hd)
+    out = np.matmul(p.reshape(kvh, g * T, S), vc.astype(np.float32).transpose(0, 2, 1))  # (kv, g*T, hd)
     return np.ascontiguousarray(out.reshape(H, T, hd).transpose(1, 0, 2)).reshape(T, H * hd)
 
 
@@ -149,8 +149,8 @@ def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCach
         apply_rope(q, cos, sin, cfg.rope_dim, cfg.rope_neox)
         apply_rope(k, cos, sin, cfg.rope_dim, cfg.rope_neox)
         cache.k[li, :, pos0:pos0 + T] = k.transpose(1, 0, 2)                 # (KV, T, hd)
-        cache.v[li, :, pos0:pos0 + T] = v.transpose(1, 0, 2)
-        att = attention(q, cache.k[li, :, :pos0 + T], cache.v[li, :, :pos0 + T], pos0, cfg,
+        cache.v[li, :, :, pos0:pos0 + T] = v.transpose(1, 2, 0)              # (KV, hd, T)
+        att = attention(q, cache.k[li, :, :pos0 + T], cache.v[li, :, :, :pos0 + T], pos0, cfg,
                         cfg.sliding_window if local else 0)                  # (T, H*hd)
         o = matmul(att, L.wo, threads=threads)                               # (T, H*hd) @ Wo (d, H*hd)^T -> (T, d)
         if cfg.post_norms:
