@@ -10,7 +10,12 @@
 
 #define EA_ALIGN 64
 #define EA_MB 64            /* rows of x per tile */
-#define EA_TILE_BYTES 32768 /* weight bytes per tile (L1/L2-sized) */
+/* Weight bytes per tile: L2-sized, so the MB activation rows of a GEMM tile reuse the tile's weights
+ * from L2, and big enough that a tile kernel's per-call set-up (e.g. the avx512vnni kernels
+ * rearrange the activation rows into the weight layout once per call) is amortised over many
+ * weight rows. EA_MIN_COL_TASKS keeps enough tiles along n for load balance on a few threads. */
+#define EA_TILE_BYTES (256 * 1024)
+#define EA_MIN_COL_TASKS 48
 #define EA_SERIAL_MACS 32768 /* below this many multiply-adds, threads cost more than they give */
 
 /* ---- row-wise conversions ---------------------------------------------------- */
@@ -148,9 +153,10 @@ int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k, const flo
     j.gemm = gemm ? (ea_gemm_fn)gemm->fn : NULL;
     /* tile grid: a function of (m, n, k) only */
     int64_t nb = (int64_t)(EA_TILE_BYTES / (j.w_row ? j.w_row : 1));
-    if (nb < 4) nb = 4;
-    if (nb > 256) nb = 256;
-    nb &= ~(int64_t)3;
+    if (nb > n / EA_MIN_COL_TASKS) nb = n / EA_MIN_COL_TASKS;
+    if (nb > 512) nb = 512;
+    nb &= ~(int64_t)15; /* multiples of 16 rows: the widest register blocking of the tile kernels */
+    if (nb < 16) nb = 16;
     j.nb = nb;
     j.mb = m < EA_MB ? m : EA_MB;
     j.mblocks = (m + j.mb - 1) / j.mb;

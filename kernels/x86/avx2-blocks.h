@@ -1,0 +1,90 @@
+/* AVX2 building blocks for the 32-element block formats: one block's integer dot product as 8
+ * int32 partial sums, plus the exact activation quantizer. Shared by the avx2 dot and gemm files.
+ *
+ * unsigned x signed: vpmaddubsw multiplies u8 by s8 into saturating s16 pairs, so
+ *   q4_0: sum((q - 8) a) = sum(q a) - sum(8 a), both halves exact in s16 (|15*127*2| < 2^15);
+ *   q8_0: sum(w a) = sum(|w| * sign(a, w))  (|w| <= 128: 128*127*2 < 2^15, no saturation);
+ *   q4_1: sum(q a) with q = 0..15 unsigned, plus m * s per block in float. */
+#ifndef EDGEAI_X86_AVX2_BLOCKS_H
+#define EDGEAI_X86_AVX2_BLOCKS_H
+
+#include <immintrin.h>
+#include "../blocks.h"
+
+static inline float ea256_h2f(ea_fp16 h) { return _cvtsh_ss(h); }
+
+static inline ea_fp16 ea256_f2h(float f) {
+    return (ea_fp16)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0);
+}
+
+/* 16 packed nibbles -> 32 u8: elements 0..15 (low nibbles), then 16..31 (high nibbles). */
+static inline __m256i ea256_nibbles(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+/* u8 x s8 over 32 bytes -> 8 int32 partial sums */
+static inline __m256i ea256_dot_us(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* q4_0 (unpacked nibbles w) . q8_0 quants a */
+static inline __m256i ea256_dot_q4_0(__m256i w, __m256i a) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(w, a), _mm256_maddubs_epi16(_mm256_set1_epi8(8), a));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* s8 . s8 */
+static inline __m256i ea256_dot_ss(__m256i w, __m256i a) {
+    return ea256_dot_us(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+}
+
+/* roundf() semantics, exact: t = trunc(v); t += sign(v) if |v - t| >= 0.5 */
+static inline __m256i ea256_round_away(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sgn = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    const __m256 fr = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 up = _mm256_cmp_ps(fr, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m256 one = _mm256_and_ps(up, _mm256_or_ps(sgn, _mm256_set1_ps(1.0f)));
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, one));
+}
+
+/* x[32] -> qs[32] with the reference's arithmetic; returns d (before fp16); *isum = sum(qs) if asked */
+static inline float ea256_q8_block(const float *x, int8_t *qs, int32_t *isum) {
+    __m256 v[4];
+    __m256 mx = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_loadu_ps(x + 8 * i);
+        mx = _mm256_max_ps(mx, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v[i]));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float d = _mm_cvtss_f32(m4) / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) q[i] = ea256_round_away(_mm256_mul_ps(v[i], _mm256_set1_ps(id)));
+    /* packs work per 128-bit lane: [q0 q1] -> words [q0lo q1lo q0hi q1hi]; fix the order at the end */
+    const __m256i w01 = _mm256_packs_epi32(q[0], q[1]), w23 = _mm256_packs_epi32(q[2], q[3]);
+    const __m256i b = _mm256_packs_epi16(w01, w23);
+    const __m256i ordered = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)qs, ordered);
+    if (isum) {
+        const __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_hadd_epi32(s4, s4);
+        s4 = _mm_hadd_epi32(s4, s4);
+        *isum = _mm_cvtsi128_si32(s4);
+    }
+    return d;
+}
+
+/* horizontal sum of 8 floats */
+static inline float ea256_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+#endif
