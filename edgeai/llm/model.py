@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import matmul
 from .config import ModelConfig
-from .weights import ModelWeights
+from .weights import ModelWeights, embed_rows
 
 
 class KVCache:
@@ -127,7 +127,7 @@ def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCach
     if cfg.sliding_window:
         cos_l, sin_l = rope_tables(cfg, positions, cfg.rope_local_theta, 1.0, None)
 
-    x = w.tok_embd.dequantize_rows(tokens)                                  # (T, d)
+    x = embed_rows(w.tok_embd, tokens)                                      # (T, d)
     if cfg.embed_scale != 1.0:
         x *= np.float32(cfg.embed_scale)
     for li, L in enumerate(w.layers):

@@ -191,6 +191,10 @@ def from_gguf_metadata(meta: Dict, where: str = "GGUF") -> Tokenizer:
     Raises:
         ModelFileError: no vocabulary, or a tokenizer model edgeai cannot rebuild.
     """
+    if "tokenizer.huggingface.json" in meta:  # written by edgeai's HF converter (the GGUF spec's key)
+        cfg = json.loads(meta.get("tokenizer.huggingface.config", "{}"))
+        arch = meta.get("general.architecture", "")
+        return from_hf_json(meta["tokenizer.huggingface.json"], cfg, int(meta.get(f"{arch}.vocab_size", 0)))
     model = meta.get("tokenizer.ggml.model")
     tokens = meta.get("tokenizer.ggml.tokens")
     if model is None or tokens is None:
@@ -294,15 +298,15 @@ def _build_spm(meta, tokens, types, bos, eos_ids, where) -> Tokenizer:
                      strip_leading_space=add_prefix)
 
 
-def from_hf_files(tokenizer_json: str, tokenizer_config: Dict, vocab_size: int) -> Tokenizer:
-    """Load a Hugging Face ``tokenizer.json`` (+ ``tokenizer_config.json`` dict).
+def from_hf_json(tokenizer_json: str, tokenizer_config: Dict, vocab_size: int) -> Tokenizer:
+    """Load a Hugging Face ``tokenizer.json`` (its text) with its ``tokenizer_config.json`` dict.
 
     The byte table is derived by decoding each token alone, with the byte-level alphabet or
     ``<0xXX>``/U+2581 conventions detected from the tokenizer's decoder.
     """
     from tokenizers import Tokenizer as HFTok
-    tok = HFTok.from_file(tokenizer_json)
-    spec = json.loads(tok.to_str())
+    tok = HFTok.from_str(tokenizer_json)
+    spec = json.loads(tokenizer_json)
     n = max(vocab_size, tok.get_vocab_size(with_added_tokens=True))
     id_to_tok = {i: t for t, i in tok.get_vocab(with_added_tokens=True).items()}
     added = {a["id"]: a for a in spec.get("added_tokens", [])}

@@ -59,6 +59,28 @@ def has_kernel(fmt_name: str) -> bool:
     return _C.dispatch("dot", format_info(fmt_name).type_id) is not None
 
 
+def float_view(t: QuantizedTensor) -> Optional[np.ndarray]:
+    """A float32 array of a float-format tensor (f32: a view; f16/bf16: converted), else None."""
+    if t.fmt.name == "f32":
+        return t.data.view(np.float32).reshape(t.shape)
+    if t.fmt.name == "f16":
+        return t.data.view(np.float16).reshape(t.shape).astype(np.float32)
+    if t.fmt.name == "bf16":
+        return (t.data.view(np.uint16).astype(np.uint32) << 16).view(np.float32).reshape(t.shape)
+    return None
+
+
+def embed_rows(t: QuantizedTensor, ids: np.ndarray) -> np.ndarray:
+    """Rows ``ids`` of an embedding table as float32 (T, d)."""
+    from .. import _C
+    if t.fmt.name in ("f16", "bf16") and _C.dispatch("dequantize", t.fmt.type_id) is None:
+        row = t.fmt.row_nbytes(t.shape[-1])
+        packed = QuantizedTensor(np.ascontiguousarray(t.data.reshape(t.shape[0], row)[ids]).reshape(-1), t.fmt,
+                                 (len(ids), t.shape[-1]))
+        return float_view(packed)
+    return t.dequantize_rows(ids)
+
+
 def usable(t: QuantizedTensor, where: str) -> QuantizedTensor:
     """``t`` itself if the kernels multiply its format, else a float32 copy (dequantized once).
 
@@ -68,7 +90,10 @@ def usable(t: QuantizedTensor, where: str) -> QuantizedTensor:
     if has_kernel(t.fmt.name):
         return t
     from .. import _C
-    if _C.dispatch("dequantize", t.fmt.type_id) is not None:
+    dense = float_view(t)
+    if dense is not None:
+        pass
+    elif _C.dispatch("dequantize", t.fmt.type_id) is not None:
         dense = t.dequantize()
     else:
         try:  # DEVHACK: until the q4_1 kernels land on main
@@ -99,7 +124,8 @@ def load_weights(g: GGUFFile, cfg: ModelConfig) -> ModelWeights:
                 raise ModelFileError(f"{g.path}: missing tensor {name}")
             return None
         t = g.tensor(name)
-        a = t.dequantize().reshape(-1) if t.fmt.name != "f32" else t.data.view(np.float32)
+        a = float_view(t)
+        a = (t.dequantize() if a is None else a).reshape(-1)
         if a.size != n:
             raise ModelFileError(f"{g.path}: tensor {name} has {a.size} elements, expected {n}")
         return np.ascontiguousarray(a, dtype=np.float32)

@@ -16,7 +16,7 @@
 
 #include "../blocks.h"
 
-#define CHUNK_ROWS 16   /* rows of W per task: small enough to balance 2-8 threads on 192-row Wk */
+#define TASK_BYTES 16384 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
 #define MAX_SEG 3
 #define N_ACT 4         /* activation formats a model may need at once: f32, q8_0, q8_1, q8_K */
 
@@ -184,9 +184,10 @@ typedef struct {
     const ea_mat *w;
     float *y;
     const void *a;      /* the input in w's activation format */
-    ea_dot_fn dot;
-    size_t w_row;
-    int64_t tasks;
+    ea_dot_fn dot;      /* one of dot / gemm (m = 1, a tile of rows) */
+    ea_gemm_fn gemm;
+    size_t w_row, a_row;
+    int64_t rows_per_task, tasks;
 } seg;
 
 typedef struct {
@@ -200,10 +201,14 @@ static void gemv_task(void *ctx, int64_t t, int thread) {
     int i = 0;
     while (t >= j->s[i].tasks) t -= j->s[i++].tasks;
     const seg *s = &j->s[i];
-    int64_t r0 = t * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS;
+    int64_t r0 = t * s->rows_per_task, r1 = r0 + s->rows_per_task;
     if (r1 > s->w->rows) r1 = s->w->rows;
     const char *w = (const char *)s->w->data + (size_t)r0 * s->w_row;
     int64_t k = s->w->k;
+    if (s->gemm) {
+        s->gemm(k, 1, r1 - r0, &s->y[r0], r1 - r0, w, s->w_row, s->a, s->a_row);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++, w += s->w_row) s->dot(k, &s->y[r], w, s->a);
 }
 
@@ -233,9 +238,19 @@ static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *w
         s->w = w;
         s->y = ys[i];
         s->a = act_of(ws, x, w->k, ea_type_info(w->type)->act_type);
-        s->dot = (ea_dot_fn)ea_dispatch(EA_OP_DOT, w->type)->fn;
+        /* same rule as ea_matmul: a gemm tile kernel if it is at least as specialised as the dot
+         * (tile kernels prepare the activation once per call, dot kernels once per row) */
+        const ea_variant *dv = ea_dispatch(EA_OP_DOT, w->type), *gv = ea_dispatch(EA_OP_GEMM, w->type);
+        s->dot = (ea_dot_fn)dv->fn;
+        s->gemm = gv && ea_isa_rank(gv->isa) >= ea_isa_rank(dv->isa) ? (ea_gemm_fn)gv->fn : NULL;
         s->w_row = ea_row_size(w->type, w->k);
-        s->tasks = (w->rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        ea_type at = ea_type_info(w->type)->act_type;
+        s->a_row = at == EA_F32 ? (size_t)w->k * sizeof(float) : ea_row_size(at, w->k);
+        int64_t rpt = (int64_t)(TASK_BYTES / s->w_row);
+        if (rpt < 4) rpt = 4;
+        if (rpt > 256) rpt = 256;
+        s->rows_per_task = rpt & ~(int64_t)3;
+        s->tasks = (w->rows + s->rows_per_task - 1) / s->rows_per_task;
         total += s->tasks;
     }
     ea_parallel_for(total, gemv_task, &j, nthreads);
