@@ -159,7 +159,9 @@ class GGUFFile:
             raise ModelFileError(f"{self.path}: GGUF version {self.version} is not supported (2 or 3)")
         n_tensors, n_kv = cur.u64("tensor count"), cur.u64("metadata count")
         if n_tensors > size // 8 or n_kv > size // 8:
-            raise ModelFileError(f"{self.path}: corrupt header ({n_tensors} tensors, {n_kv} metadata keys)")
+            # each entry takes more than 8 bytes: these counts cannot fit in the file
+            raise ModelFileError(f"{self.path}: truncated or corrupt GGUF header ({n_tensors} tensors, {n_kv} "
+                                 f"metadata keys in {size} bytes)")
         self.metadata: Dict[str, Any] = {}
         for i in range(n_kv):
             key = cur.string(f"metadata key #{i}")
