@@ -24,7 +24,7 @@ ISA_FLAGS = {
     },
     "armv7l": {
         "ref": [],
-        "armv7neon": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"],
+        "armv7neon": ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mfp16-format=ieee"],
     },
 }
 

@@ -11,7 +11,7 @@ import edgeai
 
 def _weight_formats():
     info = edgeai.cpu_info()["kernels"]
-    return [n for n, f in edgeai.FORMATS.items() if f.is_weight and info[n]["dot"]]
+    return [n for n, f in edgeai.FORMATS.items() if f.is_weight and info[n]["dot"] and info[n]["quantize"]]
 
 
 def _k_for(fmt):

@@ -1,0 +1,6 @@
+/* ea_dot_bf16_f32__armv7neon: 32-bit ARMv7 NEON + VFPv4; the body is dot-bf16-f32.h. */
+#if defined(__aarch64__) || !defined(__ARM_NEON) || !defined(__ARM_FEATURE_FMA)
+#error "needs 32-bit ARMv7 NEON with VFPv4"
+#endif
+#define EA_FN ea_dot_bf16_f32__armv7neon
+#include "dot-bf16-f32.h"

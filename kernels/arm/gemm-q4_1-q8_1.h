@@ -1,0 +1,24 @@
+/* Body of ea_gemm_q4_1_q8_1__{neon,neondot} (EA_FN named by the including file): the 4 x 4 tile
+ * of gemm_x8_tile.h on Q4_1 weights (nibbles 0..15 unpacked once per tile; m_w * s_a added per
+ * block); edges through this ISA's dot. Q4_1 is the default LLM's layer format. */
+#include "neon_util.h"
+#define A_BLOCK block_q8_1
+#define W_BLOCK block_q4_1
+#define W_HAS_MIN 1
+static void ea_gemm_edge_dot(int64_t k, float *s, const void *vw, const void *va);
+#pragma push_macro("EA_FN")
+#undef EA_FN
+#define EA_FN ea_gemm_edge_dot
+#include "dot-q4_1-q8_1.h"
+#pragma pop_macro("EA_FN")
+#define EA_EDGE_DOT ea_gemm_edge_dot
+
+static inline void w_unpack(const block_q4_1 *b, int8x16_t *lo, int8x16_t *hi) {
+    const uint8x16_t q = vld1q_u8(b->qs);
+    *lo = vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0f)));
+    *hi = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+}
+static inline float w_scale(const block_q4_1 *b) { return ea_h2f(b->d); }
+static inline float w_min(const block_q4_1 *b) { return ea_h2f(b->m); }
+
+#include "gemm_x8_tile.h"

@@ -1,0 +1,137 @@
+"""ARM kernels under emulation: the C kernel test driver (tests/c/test_kernels.c), cross-compiled
+with Debian's gcc-aarch64-linux-gnu / gcc-arm-linux-gnueabihf and run under qemu-user on the CPU
+models our users own (Pi 3 / Zero 2: Cortex-A53, Pi 4: A72, Pi 5: A76, phones with i8mm: `max`,
+32-bit Raspberry Pi OS: A7 / A15).
+
+Each run checks every variant the emulated CPU supports against the __ref of the same op and
+format on tail shapes, and asserts which ISA the dispatch picks on that model. Without the cross
+compilers or qemu the tests skip, unless EDGEAI_REQUIRE_EMULATION=1 (CI), where they fail.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "c"))
+import build as driver_build  # noqa: E402  (tests/c/build.py)
+
+REQUIRE = os.environ.get("EDGEAI_REQUIRE_EMULATION", "") not in ("", "0")
+
+# (compiler, qemu, cpu model, ISA the dispatch must pick there)
+MODELS = [
+    ("aarch64-linux-gnu-gcc", "qemu-aarch64", "cortex-a53", "neon"),      # Pi 3, Zero 2: ARMv8.0
+    ("aarch64-linux-gnu-gcc", "qemu-aarch64", "cortex-a72", "neon"),      # Pi 4: ARMv8.0, no dotprod
+    ("aarch64-linux-gnu-gcc", "qemu-aarch64", "cortex-a76", "neondot"),   # Pi 5: ARMv8.2 + dotprod
+    ("aarch64-linux-gnu-gcc", "qemu-aarch64", "max", "neoni8mm"),         # phones with i8mm
+    ("arm-linux-gnueabihf-gcc", "qemu-arm", "cortex-a7", "armv7neon"),    # 32-bit Pi OS on a Pi 2/3
+    ("arm-linux-gnueabihf-gcc", "qemu-arm", "cortex-a15", "armv7neon"),
+]
+# ISAs each model's CPU has (the ones the run must check, not skip)
+SUPPORTED = {
+    "cortex-a53": {"neon"}, "cortex-a72": {"neon"}, "cortex-a76": {"neon", "neondot"},
+    "max": {"neon", "neondot", "neoni8mm"}, "cortex-a7": {"armv7neon"}, "cortex-a15": {"armv7neon"},
+}
+ARM_ISAS = {"neon", "neondot", "neoni8mm", "armv7neon"}
+
+
+def _missing(*tools):
+    """Tools of `tools` not on PATH: skip the test, or fail it when CI requires emulation."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        msg = f"needs {', '.join(missing)} (apt: gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user)"
+        if REQUIRE:
+            pytest.fail(msg + "; EDGEAI_REQUIRE_EMULATION=1 forbids skipping")
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def drivers(tmp_path_factory):
+    """Builds the driver once per cross compiler; returns {compiler: (path, isas built)}."""
+    out = tmp_path_factory.mktemp("drivers")
+    built = {}
+
+    def get(cc):
+        if cc not in built:
+            exe = str(out / ("test_kernels-" + cc))
+            built[cc] = (exe, driver_build.build(cc, exe, static=True))
+        return built[cc]
+
+    return get
+
+
+def _variants(exe_cmd):
+    """Names of all registered variants, from the driver's --list."""
+    r = subprocess.run(exe_cmd + ["--list"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return [line for line in r.stdout.splitlines() if line.startswith("ea_")]
+
+
+@pytest.mark.parametrize("cc,qemu,cpu,isa", MODELS, ids=[m[2] for m in MODELS])
+def test_variants_and_dispatch_under_qemu(drivers, cc, qemu, cpu, isa):
+    _missing(cc, qemu)
+    exe, isas = drivers(cc)
+    assert isa in isas, f"{cc} did not build the {isa} kernels (built: {isas})"
+    cmd = [qemu, "-cpu", cpu, exe]
+    r = subprocess.run(cmd + ["--expect-isa", isa], capture_output=True, text=True, timeout=600)
+    out = r.stdout
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert r.returncode == 0 and not fails, f"{cpu}: exit {r.returncode}\n" + "\n".join(fails[:40]) + r.stderr
+
+    # every variant of an ISA this CPU has was checked; every other ARM variant was skipped
+    names = _variants(cmd)
+    checked = set(re.findall(r"^ok +(ea_\S+) \(vs (?:ref|oracle)\)$", out, re.M))
+    skipped = set(re.findall(r"^skip (ea_\S+) ", out, re.M))
+    for name in names:
+        v_isa = name.rsplit("__", 1)[1]
+        if v_isa == "ref":
+            continue
+        if v_isa in SUPPORTED[cpu]:
+            assert name in checked, f"{cpu}: {name} was not checked"
+        else:
+            assert name in skipped, f"{cpu}: {name} ran although the CPU lacks {v_isa}"
+    assert any(n.endswith("__" + isa) for n in checked), f"{cpu}: no {isa} variant checked"
+
+    # the dispatch names the expected ISA for the LLM's hot path
+    assert f"ok expect-isa {isa}" in out
+    disp = {(op, fmt): v for op, fmt, v in re.findall(r"^dispatch (\S+) +(\S+) +-> (\S+)$", out, re.M)}
+    q4 = disp.get(("dot", "q4_0"))
+    want = {"neoni8mm": "neondot"}.get(isa, isa)  # i8mm brings gemm tiles; the dot stays sdot
+    assert q4 == f"ea_dot_q4_0_q8_0__{want}", f"{cpu}: dot q4_0 dispatched to {q4}"
+
+
+def test_driver_catches_a_wrong_kernel(tmp_path):
+    """The driver is not vacuous: a variant with a deliberate error fails the run."""
+    cc = "aarch64-linux-gnu-gcc"
+    _missing(cc, "qemu-aarch64")
+    # a copy of the tree whose q8_0 neon dot drops the last block when k > 64
+    tree = tmp_path / "tree"
+    shutil.copytree(os.path.join(ROOT, "kernels"), tree / "kernels")
+    shutil.copytree(os.path.join(ROOT, "tests", "c"), tree / "tests" / "c")
+    body = tree / "kernels" / "arm" / "dot-q8_0-q8_0.h"
+    text = body.read_text()
+    assert "const int64_t nb = k / QK8_0;" in text
+    body.write_text(text.replace("const int64_t nb = k / QK8_0;", "const int64_t nb = k / QK8_0 - (k > 64);"))
+    exe = str(tmp_path / "broken")
+    subprocess.run([sys.executable, str(tree / "tests" / "c" / "build.py"), "--cc", cc, "--out", exe],
+                   check=True, capture_output=True)
+    r = subprocess.run(["qemu-aarch64", "-cpu", "cortex-a53", exe, "--filter", "dot_q8_0"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert "FAIL ea_dot_q8_0_q8_0__neon" in r.stdout
+    assert "ea_dot_q8_0_q8_0__neondot" not in r.stdout.replace("skip ea_dot_q8_0_q8_0__neondot", "")
+
+
+def test_host_driver():
+    """The same driver on the host: every variant this machine can run against its ref."""
+    _missing("gcc")
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "test_kernels-host")
+        driver_build.build("gcc", exe, static=False)
+        r = subprocess.run([exe], capture_output=True, text=True, timeout=600)
+    fails = [line for line in r.stdout.splitlines() if line.startswith("FAIL")]
+    assert r.returncode == 0 and not fails, "\n".join(fails[:40])

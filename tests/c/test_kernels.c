@@ -1,0 +1,519 @@
+/* C kernel test driver: every registered variant the CPU can run, checked against the __ref of the
+ * same op and format, on tail shapes. Arch-neutral: the same file runs on x86 (host, qemu-x86_64)
+ * and ARM (qemu-aarch64, qemu-arm); build it with tests/c/build.py.
+ *
+ *   test_kernels [--expect-isa NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]
+ *
+ * Checks (per variant, ISA != ref, supported by this CPU):
+ *   quantize   : bytes equal to ref's (formats in k_exact_quant), else reconstruction error no worse
+ *                than ref's (a K-quant weight quantizer may use its own search);
+ *   dequantize : float bits equal to ref's;
+ *   dot        : |got - ref| <= tol(format) * sum_i |w_i * x_i|  (w dequantized, x the float input);
+ *   gemm       : every s[i, j] of the tile against the ref dot, same tolerance; nothing written
+ *                outside the m x n tile (lds > n, padded strides).
+ * The reference of an (op, format) is its registered __ref; where the registry has none yet, the
+ * scalar model in oracle.c stands in (and the run says "vs oracle").
+ * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
+ * --expect-isa asserts the dispatch: the best compiled and supported ISA is NAME, and every
+ * (op, format) that has a NAME variant dispatches to it.
+ * Exit status: 0 if all checks pass, 1 otherwise, 2 on bad usage. */
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "edgeai_kernels.h"
+#include "oracle.h"
+
+/* ---- tolerances ------------------------------------------------------------------------------ */
+
+/* Dot tolerance per weight format, relative to sum_i |w_i x_i|. The integer block sums are exact;
+ * what differs between variants is the float accumulation order across blocks (and for float
+ * formats across lanes), a few ulps per block: 2e-5 leaves room for K = 8192 without hiding a wrong
+ * block (one wrong block of 256 moves the sum by far more). */
+static const struct { const char *fmt; double tol; } k_dot_tol[] = {
+    {"f32", 1e-5}, {"f16", 1e-5}, {"bf16", 1e-5},
+    {"q8_0", 2e-5}, {"q4_0", 2e-5}, {"q4_1", 2e-5}, {"q5_0", 2e-5}, {"q5_1", 2e-5},
+    {"q2_K", 2e-5}, {"q3_K", 2e-5}, {"q4_K", 2e-5}, {"q5_K", 2e-5}, {"q6_K", 2e-5},
+};
+
+/* Quantizers that every variant must reproduce byte for byte (the gguf-defined ones and the
+ * activation formats, so that a dot's result does not depend on which quantizer ran). */
+static const char *const k_exact_quant[] = {"f32", "f16", "bf16", "q8_0", "q8_1", "q8_K", "q4_0",
+                                            "q4_1", "q5_0", "q5_1", NULL};
+
+static double dot_tol(ea_type t) {
+    const char *name = ea_type_info(t)->name;
+    for (size_t i = 0; i < sizeof(k_dot_tol) / sizeof(k_dot_tol[0]); i++)
+        if (strcmp(k_dot_tol[i].fmt, name) == 0) return k_dot_tol[i].tol;
+    return 2e-5;
+}
+
+static int exact_quant(ea_type t) {
+    for (int i = 0; k_exact_quant[i]; i++)
+        if (strcmp(k_exact_quant[i], ea_type_info(t)->name) == 0) return 1;
+    return 0;
+}
+
+/* ---- options, counters --------------------------------------------------------------------- */
+
+static int g_quick, g_verbose;
+static const char *g_filter;
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static int g_fail, g_checked, g_skipped;
+
+static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void fail(const char *name, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL %s: ", name);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    g_fail++;
+}
+
+/* ---- data ------------------------------------------------------------------------------------ */
+
+static uint64_t rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+static double urand(void) { return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0); }
+
+/* k floats in blocks of 32 with varied scale (1e-3 .. 30), roughly gaussian values, an all-zero
+ * block now and then and an occasional outlier: what activations and weights look like. */
+static void fill(float *x, int64_t k) {
+    for (int64_t b = 0; b < k; b += 32) {
+        double scale = pow(10.0, -3.0 + 4.5 * urand());
+        int zero = (rnd() % 11) == 0;
+        for (int64_t i = b; i < b + 32 && i < k; i++) {
+            double g = urand() + urand() + urand() + urand() - 2.0;
+            if ((rnd() % 97) == 0) g *= 8.0;
+            x[i] = zero ? 0.0f : (float)(g * scale);
+        }
+    }
+}
+
+/* A buffer of `size` bytes ending right before a PROT_NONE page (start 16-byte aligned, so at most
+ * 15 bytes of slack): a kernel reading past the end of its input faults instead of passing. */
+typedef struct { void *base; size_t len; } guard_buf;
+
+static void *galloc(guard_buf *g, size_t size) {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t body = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+    g->len = body + (size_t)page;
+    g->base = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g->base == MAP_FAILED) { perror("mmap"); exit(2); }
+    if (mprotect((char *)g->base + body, (size_t)page, PROT_NONE) != 0) { perror("mprotect"); exit(2); }
+    size_t off = (body - size) & ~(size_t)15;
+    return (char *)g->base + off;
+}
+
+static void gfree(guard_buf *g) { munmap(g->base, g->len); }
+
+/* ---- registry helpers ------------------------------------------------------------------------ */
+
+static const ea_variant *find(ea_op op, ea_type t, ea_isa isa) {
+    for (size_t i = 0; i < ea_variant_count(); i++) {
+        const ea_variant *v = ea_variant_at(i);
+        if (v->op == op && v->wtype == t && v->isa == isa) return v;
+    }
+    return NULL;
+}
+
+static const char *k_op_names[EA_OP_COUNT] = {"quantize", "dequantize", "dot", "gemm"};
+
+/* The reference for (op, type): the registered __ref, else the oracle's model wrapped as a variant. */
+static const ea_variant *ref_of(ea_op op, ea_type t) {
+    static ea_variant pool[EA_OP_COUNT][EA_TYPE_MAX];
+    static char names[EA_OP_COUNT][EA_TYPE_MAX][48];
+    const ea_variant *v = find(op, t, EA_ISA_REF);
+    if (v) return v;
+    void (*fn)(void) = oracle_fn(op, (int)t);
+    if (!fn) return NULL;
+    ea_variant *o = &pool[op][t];
+    snprintf(names[op][t], sizeof(names[op][t]), "oracle %s %s", k_op_names[op], ea_type_info(t)->name);
+    o->op = op;
+    o->wtype = t;
+    o->atype = ea_type_info(t)->act_type;
+    o->isa = EA_ISA_REF;
+    o->name = names[op][t];
+    o->fn = fn;
+    return o;
+}
+
+/* ---- quantize / dequantize ------------------------------------------------------------------- */
+
+static int64_t k_blocks_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
+static int64_t k_blocks_quick[] = {1, 2, 3, 5, 9};
+static int64_t k_elems_full[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 256, 259};
+static int64_t k_elems_quick[] = {1, 3, 7, 8, 16, 17, 33, 64, 65, 259};
+
+/* The K values to test for a format: block multiples that exercise 1, 2, 4-block unrolls and
+ * their tails; for the float formats (block 1) lengths around every SIMD width. */
+static int k_list(ea_type t, const int64_t **ks) {
+    int64_t bs = ea_type_info(t)->block_size;
+    static int64_t buf[32];
+    const int64_t *src;
+    int n;
+    if (bs == 1) {
+        src = g_quick ? k_elems_quick : k_elems_full;
+        n = g_quick ? (int)(sizeof(k_elems_quick) / 8) : (int)(sizeof(k_elems_full) / 8);
+        bs = 1;
+    } else {
+        src = g_quick ? k_blocks_quick : k_blocks_full;
+        n = g_quick ? (int)(sizeof(k_blocks_quick) / 8) : (int)(sizeof(k_blocks_full) / 8);
+        if (bs >= 256 && n > 5) n = 5; /* 1..5 super-blocks cover the K-quant loops */
+    }
+    for (int i = 0; i < n; i++) buf[i] = src[i] * bs;
+    *ks = buf;
+    return n;
+}
+
+static double rmse_of(const float *x, const float *y, int64_t k) {
+    double s = 0;
+    for (int64_t i = 0; i < k; i++) s += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+    return sqrt(s / (double)(k ? k : 1));
+}
+
+static void check_quantize(const ea_variant *v, const ea_variant *ref) {
+    const int64_t *ks;
+    int nk = k_list(v->wtype, &ks);
+    const ea_variant *deq = ref_of(EA_OP_DEQUANTIZE, v->wtype);
+    for (int ik = 0; ik < nk; ik++) {
+        int64_t k = ks[ik];
+        size_t qb = ea_row_size(v->wtype, k);
+        guard_buf gx, gy, gr;
+        float *x = galloc(&gx, (size_t)k * 4);
+        void *y = galloc(&gy, qb), *r = galloc(&gr, qb);
+        fill(x, k);
+        memset(y, 0xa5, qb);
+        memset(r, 0x5a, qb);
+        ((ea_quantize_fn)ref->fn)(x, r, k);
+        ((ea_quantize_fn)v->fn)(x, y, k);
+        g_checked++;
+        if (memcmp(y, r, qb) != 0) {
+            size_t at = 0;
+            while (((unsigned char *)y)[at] == ((unsigned char *)r)[at]) at++;
+            if (exact_quant(v->wtype) || !deq) {
+                fail(v->name, "k=%lld: bytes differ from %s at byte %zu of %zu", (long long)k, ref->name, at, qb);
+            } else {
+                float *dy = malloc((size_t)k * 4), *dr = malloc((size_t)k * 4);
+                ((ea_dequantize_fn)deq->fn)(y, dy, k);
+                ((ea_dequantize_fn)deq->fn)(r, dr, k);
+                double ey = rmse_of(x, dy, k), er = rmse_of(x, dr, k);
+                if (!(ey <= er * 1.01 + 1e-12))
+                    fail(v->name, "k=%lld: rmse %.4g worse than ref's %.4g", (long long)k, ey, er);
+                free(dy);
+                free(dr);
+            }
+        }
+        gfree(&gx);
+        gfree(&gy);
+        gfree(&gr);
+    }
+}
+
+static void check_dequantize(const ea_variant *v, const ea_variant *ref) {
+    const ea_variant *q = ref_of(EA_OP_QUANTIZE, v->wtype);
+    if (!q) { fail(v->name, "no quantizer ref for %s to make its input", ea_type_info(v->wtype)->name); return; }
+    const int64_t *ks;
+    int nk = k_list(v->wtype, &ks);
+    for (int ik = 0; ik < nk; ik++) {
+        int64_t k = ks[ik];
+        size_t qb = ea_row_size(v->wtype, k);
+        guard_buf gx, gq, gy, gr;
+        float *x = galloc(&gx, (size_t)k * 4);
+        void *qx = galloc(&gq, qb);
+        float *y = galloc(&gy, (size_t)k * 4), *r = galloc(&gr, (size_t)k * 4);
+        fill(x, k);
+        ((ea_quantize_fn)q->fn)(x, qx, k);
+        ((ea_dequantize_fn)ref->fn)(qx, r, k);
+        ((ea_dequantize_fn)v->fn)(qx, y, k);
+        g_checked++;
+        for (int64_t i = 0; i < k; i++) {
+            uint32_t a, b;
+            memcpy(&a, &y[i], 4);
+            memcpy(&b, &r[i], 4);
+            if (a != b) {
+                fail(v->name, "k=%lld: element %lld is %.9g, ref %.9g", (long long)k, (long long)i, y[i], r[i]);
+                break;
+            }
+        }
+        gfree(&gx);
+        gfree(&gq);
+        gfree(&gy);
+        gfree(&gr);
+    }
+}
+
+/* ---- dot / gemm -------------------------------------------------------------------------------- */
+
+/* n weight rows and m activation rows of length k, quantized by the refs, with padded strides. */
+typedef struct {
+    int64_t k, n, m;
+    float *wf, *xf;     /* float inputs: n x k, m x k */
+    float *wd;          /* weights as the kernels see them (ref-dequantized), n x k */
+    char *w, *a;        /* quantized rows */
+    size_t ws, as;      /* row strides in bytes (row size + padding) */
+    guard_buf gw, ga;
+} operands;
+
+static int make_operands(operands *o, const ea_variant *v, int64_t k, int64_t n, int64_t m) {
+    ea_type wt = v->wtype, at = v->atype;
+    const ea_variant *qw = ref_of(EA_OP_QUANTIZE, wt);
+    const ea_variant *dw = ref_of(EA_OP_DEQUANTIZE, wt);
+    const ea_variant *qa = ref_of(EA_OP_QUANTIZE, at);
+    if (!qw || !qa) {
+        fail(v->name, "no ref quantizer for %s / %s to make its inputs", ea_type_info(wt)->name,
+             ea_type_info(at)->name);
+        return 0;
+    }
+    memset(o, 0, sizeof(*o));
+    o->k = k; o->n = n; o->m = m;
+    /* pad each row by 4 bytes so the kernel must honour the stride (4 keeps fp16/f32 alignment) */
+    o->ws = ea_row_size(wt, k) + 4;
+    o->as = ea_row_size(at, k) + 4;
+    o->wf = malloc((size_t)(n * k) * 4);
+    o->wd = malloc((size_t)(n * k) * 4);
+    o->xf = malloc((size_t)(m * k) * 4);
+    /* the last row ends at the guard page: no padding after it */
+    o->w = galloc(&o->gw, o->ws * (size_t)n - 4);
+    o->a = galloc(&o->ga, o->as * (size_t)m - 4);
+    fill(o->wf, n * k);
+    fill(o->xf, m * k);
+    for (int64_t j = 0; j < n; j++) {
+        ((ea_quantize_fn)qw->fn)(o->wf + j * k, o->w + (size_t)j * o->ws, k);
+        if (dw) ((ea_dequantize_fn)dw->fn)(o->w + (size_t)j * o->ws, o->wd + j * k, k);
+        else memcpy(o->wd + j * k, o->wf + j * k, (size_t)k * 4);
+    }
+    for (int64_t i = 0; i < m; i++) ((ea_quantize_fn)qa->fn)(o->xf + i * k, o->a + (size_t)i * o->as, k);
+    return 1;
+}
+
+static void free_operands(operands *o) {
+    free(o->wf); free(o->wd); free(o->xf);
+    gfree(&o->gw); gfree(&o->ga);
+}
+
+/* sum_t |w_t x_t| for weight row j and activation row i: the scale the tolerance is relative to */
+static double magnitude(const operands *o, int64_t j, int64_t i) {
+    double s = 0;
+    for (int64_t t = 0; t < o->k; t++) s += fabs((double)o->wd[j * o->k + t] * (double)o->xf[i * o->k + t]);
+    return s;
+}
+
+static int close_enough(float got, float want, double mag, double tol) {
+    if (isnan(got) || isnan(want)) return 0;
+    return fabs((double)got - (double)want) <= tol * mag + 1e-30;
+}
+
+static void check_dot(const ea_variant *v, const ea_variant *ref) {
+    const int64_t *ks;
+    int nk = k_list(v->wtype, &ks);
+    double tol = dot_tol(v->wtype);
+    for (int ik = 0; ik < nk; ik++) {
+        operands o;
+        if (!make_operands(&o, v, ks[ik], 3, 2)) return;
+        for (int64_t j = 0; j < o.n; j++)
+            for (int64_t i = 0; i < o.m; i++) {
+                const void *w = o.w + (size_t)j * o.ws, *a = o.a + (size_t)i * o.as;
+                float got = -1.0f, want = -2.0f;
+                ((ea_dot_fn)ref->fn)(o.k, &want, w, a);
+                ((ea_dot_fn)v->fn)(o.k, &got, w, a);
+                double mag = magnitude(&o, j, i);
+                g_checked++;
+                if (!close_enough(got, want, mag, tol))
+                    fail(v->name, "k=%lld row %lld.%lld: %.9g, ref %.9g (|diff| %.3g > %.3g)", (long long)o.k,
+                         (long long)j, (long long)i, got, want, fabs((double)got - want), tol * mag);
+            }
+        free_operands(&o);
+    }
+}
+
+static const int64_t k_m_list[] = {1, 2, 3, 7, 17, 64};
+static const int64_t k_n_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
+static const int64_t k_n_quick[] = {1, 2, 3, 4, 5, 8, 9};
+
+static void check_gemm(const ea_variant *v, const ea_variant *ref_dot) {
+    const int64_t *ks;
+    int nk = k_list(v->wtype, &ks);
+    int kstep = g_quick ? 2 : 1; /* a subset of K: the dot test covers the K tails in depth */
+    const int64_t *ns = g_quick ? k_n_quick : k_n_full;
+    int nn = g_quick ? (int)(sizeof(k_n_quick) / 8) : (int)(sizeof(k_n_full) / 8);
+    double tol = dot_tol(v->wtype);
+    for (int ik = 0; ik < nk; ik += kstep) {
+        int64_t k = ks[ik];
+        operands o;
+        if (!make_operands(&o, v, k, 17, 64)) return;
+        /* reference: every (i, j) of the largest tile once */
+        float *want = malloc(sizeof(float) * 64 * 17);
+        double *mag = malloc(sizeof(double) * 64 * 17);
+        for (int64_t i = 0; i < 64; i++)
+            for (int64_t j = 0; j < 17; j++) {
+                ((ea_dot_fn)ref_dot->fn)(k, &want[i * 17 + j], o.w + (size_t)j * o.ws, o.a + (size_t)i * o.as);
+                mag[i * 17 + j] = magnitude(&o, j, i);
+            }
+        for (size_t im = 0; im < sizeof(k_m_list) / 8; im++)
+            for (int in = 0; in < nn; in++) {
+                int64_t m = k_m_list[im], n = ns[in], lds = n + 3;
+                /* with several N, shift the tile's first weight row so row alignment varies too */
+                int64_t j0 = (n < 17 && (in & 1)) ? 1 : 0;
+                float *s = malloc(sizeof(float) * (size_t)(m * lds));
+                for (int64_t t = 0; t < m * lds; t++) s[t] = NAN;
+                ((ea_gemm_fn)v->fn)(k, m, n, s, lds, o.w + (size_t)j0 * o.ws, o.ws, o.a, o.as);
+                g_checked++;
+                int bad = 0;
+                for (int64_t i = 0; i < m && !bad; i++)
+                    for (int64_t j = 0; j < lds && !bad; j++) {
+                        float got = s[i * lds + j];
+                        if (j >= n) {
+                            if (!isnan(got)) {
+                                fail(v->name, "k=%lld m=%lld n=%lld: wrote s[%lld, %lld] outside the tile",
+                                     (long long)k, (long long)m, (long long)n, (long long)i, (long long)j);
+                                bad = 1;
+                            }
+                            continue;
+                        }
+                        int64_t jj = j + j0;
+                        if (!close_enough(got, want[i * 17 + jj], mag[i * 17 + jj], tol)) {
+                            fail(v->name, "k=%lld m=%lld n=%lld: s[%lld, %lld] = %.9g, ref %.9g", (long long)k,
+                                 (long long)m, (long long)n, (long long)i, (long long)j, got, want[i * 17 + jj]);
+                            bad = 1;
+                        }
+                    }
+                free(s);
+            }
+        free(want);
+        free(mag);
+        free_operands(&o);
+    }
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------------- */
+
+static void print_dispatch(void) {
+    for (int op = 0; op < EA_OP_COUNT; op++)
+        for (int t = 0; t < EA_TYPE_MAX; t++) {
+            int any = 0;
+            for (size_t i = 0; i < ea_variant_count(); i++)
+                if ((int)ea_variant_at(i)->op == op && (int)ea_variant_at(i)->wtype == t) any = 1;
+            if (!any) continue;
+            const ea_variant *d = ea_dispatch((ea_op)op, (ea_type)t);
+            printf("dispatch %-10s %-5s -> %s\n", k_op_names[op], ea_type_info(t)->name, d ? d->name : "(none)");
+        }
+}
+
+static int check_expect(const char *name) {
+    int exp = ea_isa_from_name(name);
+    if (exp < 0 || ea_isa_rank((ea_isa)exp) < 0) {
+        printf("FAIL expect-isa: %s is not an ISA of this architecture\n", name);
+        return 1;
+    }
+    int best = EA_ISA_REF, errors = 0;
+    for (int isa = 0; isa < EA_ISA_COUNT; isa++)
+        if (ea_isa_rank((ea_isa)isa) > ea_isa_rank((ea_isa)best) && ea_isa_compiled((ea_isa)isa) &&
+            ea_isa_supported((ea_isa)isa))
+            best = isa;
+    if (best != exp) {
+        printf("FAIL expect-isa: best compiled and supported ISA is %s, expected %s\n", ea_isa_name((ea_isa)best), name);
+        errors++;
+    }
+    int hits = 0;
+    for (int op = 0; op < EA_OP_COUNT; op++)
+        for (int t = 0; t < EA_TYPE_MAX; t++) {
+            const ea_variant *d = ea_dispatch((ea_op)op, (ea_type)t);
+            if (!d) continue;
+            if (ea_isa_rank(d->isa) > ea_isa_rank((ea_isa)exp)) {
+                printf("FAIL expect-isa: %s dispatched above %s\n", d->name, name);
+                errors++;
+            }
+            if (find((ea_op)op, (ea_type)t, (ea_isa)exp)) {
+                hits++;
+                if (d->isa != (ea_isa)exp) {
+                    printf("FAIL expect-isa: %s %s dispatched to %s, expected its %s variant\n", k_op_names[op],
+                           ea_type_info(t)->name, d->name, name);
+                    errors++;
+                }
+            }
+        }
+    if (exp != EA_ISA_REF && hits == 0) {
+        printf("FAIL expect-isa: no %s variant is registered in this build\n", name);
+        errors++;
+    }
+    if (!errors) printf("ok expect-isa %s (%d op/format pairs dispatch to it)\n", name, hits);
+    return errors;
+}
+
+/* ---- main -------------------------------------------------------------------------------------- */
+
+static int usage(void) {
+    fprintf(stderr, "usage: test_kernels [--expect-isa NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    const char *expect = NULL;
+    int list = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--expect-isa") && i + 1 < argc) expect = argv[++i];
+        else if (!strcmp(argv[i], "--quick")) g_quick = 1;
+        else if (!strcmp(argv[i], "--filter") && i + 1 < argc) g_filter = argv[++i];
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) g_rng ^= strtoull(argv[++i], NULL, 0) * 0x2545f4914f6cdd1dull;
+        else if (!strcmp(argv[i], "--list")) list = 1;
+        else if (!strcmp(argv[i], "-v")) g_verbose = 1;
+        else return usage();
+    }
+    if (g_rng == 0) g_rng = 1;
+    printf("isas:");
+    for (int isa = 0; isa < EA_ISA_COUNT; isa++)
+        if (ea_isa_rank((ea_isa)isa) >= 0)
+            printf(" %s(%s%s)", ea_isa_name((ea_isa)isa), ea_isa_compiled((ea_isa)isa) ? "built" : "not built",
+                   ea_isa_supported((ea_isa)isa) ? ", cpu" : "");
+    printf("\n");
+    if (list) {
+        for (size_t i = 0; i < ea_variant_count(); i++) printf("%s\n", ea_variant_at(i)->name);
+        return 0;
+    }
+    print_dispatch();
+
+    for (size_t i = 0; i < ea_variant_count(); i++) {
+        const ea_variant *v = ea_variant_at(i);
+        if (v->isa == EA_ISA_REF) continue;
+        if (g_filter && !strstr(v->name, g_filter)) continue;
+        if (!ea_isa_supported(v->isa)) {
+            printf("skip %s (this CPU lacks %s)\n", v->name, ea_isa_name(v->isa));
+            g_skipped++;
+            continue;
+        }
+        /* a gemm tile is checked against the ref dot: the ref has no separate gemm */
+        ea_op ref_op = v->op == EA_OP_GEMM ? EA_OP_DOT : v->op;
+        const ea_variant *ref = ref_of(ref_op, v->wtype);
+        int before = g_fail;
+        if (!ref) {
+            fail(v->name, "no ref %s variant for %s to check against", k_op_names[ref_op], ea_type_info(v->wtype)->name);
+            continue;
+        }
+        switch (v->op) {
+        case EA_OP_QUANTIZE: check_quantize(v, ref); break;
+        case EA_OP_DEQUANTIZE: check_dequantize(v, ref); break;
+        case EA_OP_DOT: check_dot(v, ref); break;
+        case EA_OP_GEMM: check_gemm(v, ref); break;
+        default: break;
+        }
+        printf("%s %s (vs %s)\n", g_fail == before ? "ok  " : "FAIL", v->name,
+               strncmp(ref->name, "oracle", 6) == 0 ? "oracle" : "ref");
+        fflush(stdout);
+    }
+    int exp_errors = expect ? check_expect(expect) : 0;
+    printf("%d checks, %d failures, %d variants skipped (unsupported here)%s\n", g_checked, g_fail + exp_errors,
+           g_skipped, g_verbose ? "" : "");
+    return (g_fail || exp_errors) ? 1 : 0;
+}
