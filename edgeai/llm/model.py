@@ -6,6 +6,7 @@ also exists in C (``kernels/model/llama-forward.c``, see :mod:`edgeai.llm.fast`)
 same computation without Python between the kernels; this module is its readable twin and the
 prefill path.
 """
+import contextlib
 import math
 from typing import Optional
 
@@ -14,6 +15,26 @@ import numpy as np
 from ..tensor import matmul
 from .config import ModelConfig
 from .weights import ModelWeights, embed_rows
+
+
+_BLAS = None
+
+
+def blas_single_thread():
+    """A context in which numpy's BLAS runs on one thread.
+
+    edgeai's pool already keeps every core busy; OpenBLAS's own threads would then spin against it
+    (measured here: a (3, 384, 64) @ (3, 64, 128) batched matmul takes 23 ms with 2 BLAS threads on
+    a busy 2-core machine, 0.2 ms with one).
+    """
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS = ThreadpoolController()
+        except ImportError:
+            _BLAS = False
+    return _BLAS.limit(limits=1, user_api="blas") if _BLAS else contextlib.nullcontext()
 
 
 class KVCache:
@@ -91,24 +112,33 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
     kvh, S = kc.shape[0], kc.shape[1]
     g = H // kvh
     # heads h = kv * g + j share kv head `kv`
-    qg = q.transpose(1, 0, 2).reshape(kvh, g * T, hd)                       # (kv, g*T, hd)
-    scores = np.matmul(qg, kc.astype(np.float32).transpose(0, 2, 1)) * np.float32(cfg.attn_scale)  # (kv, g*T, S)
+    qg = np.ascontiguousarray(q.transpose(1, 0, 2)).reshape(kvh, g * T, hd)  # (kv, g*T, hd)
+    kt = np.ascontiguousarray(kc.transpose(0, 2, 1), dtype=np.float32)      # (kv, hd, S)
+    scores = np.matmul(qg, kt) * np.float32(cfg.attn_scale)                 # (kv, g*T, S)
     scores = scores.reshape(kvh, g, T, S)
     qpos = pos0 + np.arange(T)[:, None]
     kpos = np.arange(S)[None, :]
     masked = kpos > qpos
     if window:
         masked |= (qpos - kpos) >= window
-    scores = np.where(masked[None, None], -np.inf, scores)
+    scores[:, :, masked] = -np.inf
     scores -= scores.max(axis=-1, keepdims=True)
-    p = np.exp(scores)
+    p = np.exp(scores, out=scores)
     p /= p.sum(axis=-1, keepdims=True)
-    out = np.matmul(p.reshape(kvh, g * T, S), vc.astype(np.float32).transpose(0, 2, 1))  # (kv, g*T, hd)
+    vt = np.ascontiguousarray(vc.transpose(0, 2, 1), dtype=np.float32)      # (kv, S, hd)
+    out = np.matmul(p.reshape(kvh, g * T, S), vt)                           # (kv, g*T, hd)
     return np.ascontiguousarray(out.reshape(H, T, hd).transpose(1, 0, 2)).reshape(T, H * hd)
 
 
 def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
             threads: Optional[int] = None) -> np.ndarray:
+    """Run ``tokens`` at positions ``cache.pos ..`` (see :func:`forward_pass`) with numpy's BLAS on one thread."""
+    with blas_single_thread():
+        return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
+
+
+def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
+                 threads: Optional[int] = None) -> np.ndarray:
     """Run ``tokens`` at positions ``cache.pos ..`` and append their keys/values to the cache.
 
     Args:

@@ -16,7 +16,7 @@
 
 #include "../blocks.h"
 
-#define TASK_BYTES 16384 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
+#define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
 #define MAX_SEG 3
 #define N_ACT 4         /* activation formats a model may need at once: f32, q8_0, q8_1, q8_K */
 
@@ -42,6 +42,7 @@ struct ea_llm_ws {
     float *inv_freq, *inv_freq_l;
     act_slot acts[N_ACT];
     size_t act_bytes;
+    ea_dot_fn dot_f16;   /* the kernel library's f16 . f32 dot, if this build has one */
 };
 
 static void *xalloc(size_t n) {
@@ -147,6 +148,8 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    const ea_variant *df = ea_dispatch(EA_OP_DOT, EA_F16);
+    ws->dot_f16 = df && df->atype == EA_F32 ? (ea_dot_fn)df->fn : NULL;
     for (int i = 0; i < half; i++) {
         double f = pow((double)m->rope_theta, -2.0 * i / m->rope_dim);
         if (m->rope_freq_factors) f /= m->rope_freq_factors[i];
@@ -264,6 +267,39 @@ typedef struct {
     int layer, pos, window;
 } attn_job;
 
+/* sum_i x[i] * h[i] for an f16 row h: the library's f16 dot kernel if there is one, else by table
+ * (four accumulators so the adds overlap) */
+static float dot_f16(const ea_llm_ws *ws, const uint16_t *h, const float *x, int n) {
+    if (ws->dot_f16) {
+        float s;
+        ws->dot_f16(n, &s, h, x);
+        return s;
+    }
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += x[i] * g_h2f[h[i]];
+        a1 += x[i + 1] * g_h2f[h[i + 1]];
+        a2 += x[i + 2] * g_h2f[h[i + 2]];
+        a3 += x[i + 3] * g_h2f[h[i + 3]];
+    }
+    for (; i < n; i++) a0 += x[i] * g_h2f[h[i]];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static float dot_f32(const float *h, const float *x, int n) {
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += x[i] * h[i];
+        a1 += x[i + 1] * h[i + 1];
+        a2 += x[i + 2] * h[i + 2];
+        a3 += x[i + 3] * h[i + 3];
+    }
+    for (; i < n; i++) a0 += x[i] * h[i];
+    return (a0 + a1) + (a2 + a3);
+}
+
 static void attn_task(void *ctx, int64_t kvh, int thread) {
     (void)thread;
     const attn_job *j = (const attn_job *)ctx;
@@ -272,21 +308,17 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
     int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, pos = j->pos;
     int t0 = 0;
     if (j->window > 0 && pos - j->window + 1 > 0) t0 = pos - j->window + 1;
+    int npos = pos + 1 - t0;
     size_t base = ((size_t)j->layer * m->n_kv + kvh) * (size_t)n_ctx * hd;
     for (int gi = 0; gi < g; gi++) {
         int h = (int)kvh * g + gi;
         const float *q = ws->q + (size_t)h * hd;
         float *sc = ws->scores + (size_t)h * n_ctx;
+        /* scores over the keys (rows of K: n_ctx x hd) */
         float mx = -INFINITY;
         for (int t = t0; t <= pos; t++) {
-            float s = 0.f;
-            if (m->kv_f16) {
-                const uint16_t *kr = (const uint16_t *)m->kcache + base + (size_t)t * hd;
-                for (int i = 0; i < hd; i++) s += q[i] * g_h2f[kr[i]];
-            } else {
-                const float *kr = (const float *)m->kcache + base + (size_t)t * hd;
-                for (int i = 0; i < hd; i++) s += q[i] * kr[i];
-            }
+            float s = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->kcache + base + (size_t)t * hd, q, hd)
+                                : dot_f32((const float *)m->kcache + base + (size_t)t * hd, q, hd);
             s *= m->attn_scale;
             sc[t] = s;
             if (s > mx) mx = s;
@@ -298,16 +330,10 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
         }
         float inv = 1.f / sum;
         float *out = ws->att + (size_t)h * hd;
-        /* V is stored transposed (hd, n_ctx): out[i] = sum_t p_t V[i, t] */
+        /* V is stored transposed (hd x n_ctx): out[i] = sum_t p_t V[i, t], a dot product per dim */
         for (int i = 0; i < hd; i++) {
-            float acc = 0.f;
-            if (m->kv_f16) {
-                const uint16_t *vr = (const uint16_t *)m->vcache + base + (size_t)i * n_ctx;
-                for (int t = t0; t <= pos; t++) acc += sc[t] * g_h2f[vr[t]];
-            } else {
-                const float *vr = (const float *)m->vcache + base + (size_t)i * n_ctx;
-                for (int t = t0; t <= pos; t++) acc += sc[t] * vr[t];
-            }
+            float acc = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos)
+                                  : dot_f32((const float *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos);
             out[i] = acc * inv;
         }
     }
