@@ -138,6 +138,10 @@ def config_from_gguf(meta: Dict[str, Any], where: str = "GGUF") -> ModelConfig:
         rope_neox=arch != "llama", rope_scale=rope_scale)
     if arch == "gemma3":
         _gemma3(cfg, int(opt("attention.sliding_window", 0)))
+        cfg.sliding_window_pattern = int(opt("attention.sliding_window_pattern", 6))
+        cfg.rope_local_theta = float(opt("rope.local_freq_base", 10000.0))
+    if opt("attention.scale", None) is not None:
+        cfg.attn_scale = float(opt("attention.scale", None))
     return cfg
 
 
@@ -175,6 +179,20 @@ def llama3_freq_factors(rope_dim: int, theta: float, scaling: Dict[str, Any]):
     return out.astype(np.float32)
 
 
+def _window_pattern(hf: Dict[str, Any], n_layer: int, where: str) -> int:
+    """Every n-th layer attends globally: n from ``sliding_window_pattern`` or ``layer_types``."""
+    types = hf.get("layer_types")
+    if not types:
+        return int(hf.get("sliding_window_pattern") or hf.get("_sliding_window_pattern") or 6)
+    if "full_attention" not in types:
+        return n_layer + 1  # every layer local
+    p = types.index("full_attention") + 1
+    want = ["full_attention" if (i + 1) % p == 0 else "sliding_attention" for i in range(len(types))]
+    if list(types) != want:
+        raise UnsupportedArchitectureError(f"{where}: layer_types {types} are not a repeating local/global pattern")
+    return p
+
+
 def config_from_hf(hf: Dict[str, Any], where: str = "config.json") -> ModelConfig:
     """Read the hyper-parameters from a Hugging Face ``config.json`` dict.
 
@@ -194,14 +212,18 @@ def config_from_hf(hf: Dict[str, Any], where: str = "config.json") -> ModelConfi
         d, n_head = int(hf["hidden_size"]), int(hf["num_attention_heads"])
         head_dim = int(hf.get("head_dim") or d // n_head)
         rope = hf.get("rope_scaling") or hf.get("rope_parameters") or {}
+        local_rope = {}
+        if "full_attention" in rope:  # transformers 5: RoPE parameters per attention type
+            rope, local_rope = rope["full_attention"], rope.get("sliding_attention", {})
         theta = float(hf.get("rope_theta") or rope.get("rope_theta") or 10000.0)
+        partial = float(hf.get("partial_rotary_factor") or rope.get("partial_rotary_factor") or 1.0)
         cfg = ModelConfig(
             arch=arch, n_layer=int(hf["num_hidden_layers"]), d_model=d, n_head=n_head,
             n_kv_head=int(hf.get("num_key_value_heads") or n_head), head_dim=head_dim,
             d_ff=int(hf["intermediate_size"]), vocab_size=int(hf["vocab_size"]),
             context_length=int(hf.get("max_position_embeddings", 2048)),
             norm_eps=float(hf.get("rms_norm_eps", 1e-6)), rope_theta=theta,
-            rope_dim=int(head_dim * float(hf.get("partial_rotary_factor", 1.0))),
+            rope_dim=int(head_dim * partial),
             # our GGUF writer permutes llama Q/K rows to llama.cpp's adjacent-pair layout
             rope_neox=arch != "llama",
             tied_embeddings=bool(hf.get("tie_word_embeddings", arch == "gemma3")))
@@ -216,8 +238,8 @@ def config_from_hf(hf: Dict[str, Any], where: str = "config.json") -> ModelConfi
         raise UnsupportedArchitectureError(f"{where}: RoPE scaling {rtype!r} is not supported")
     if arch == "gemma3":
         _gemma3(cfg, int(hf.get("sliding_window") or 0))
-        cfg.sliding_window_pattern = int(hf.get("sliding_window_pattern") or 6)
-        cfg.rope_local_theta = float(hf.get("rope_local_base_freq") or 10000.0)
+        cfg.sliding_window_pattern = _window_pattern(hf, cfg.n_layer, where)
+        cfg.rope_local_theta = float(hf.get("rope_local_base_freq") or local_rope.get("rope_theta") or 10000.0)
         cfg.attn_scale = float(hf.get("query_pre_attn_scalar") or head_dim) ** -0.5
         cfg.final_softcap = float(hf.get("final_logit_softcapping") or 0.0)
     return cfg

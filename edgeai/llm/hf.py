@@ -169,6 +169,10 @@ def _metadata(cfg: ModelConfig, d: Path, tok_json: str, tok_cfg: Dict) -> Dict:
         meta[f"{a}.rope.scaling.factor"] = float(cfg.rope_scale)
     if cfg.sliding_window:
         meta[f"{a}.attention.sliding_window"] = cfg.sliding_window
+        meta[f"{a}.attention.sliding_window_pattern"] = cfg.sliding_window_pattern
+        meta[f"{a}.rope.local_freq_base"] = float(cfg.rope_local_theta)
+    if abs(cfg.attn_scale - cfg.head_dim ** -0.5) > 1e-12:
+        meta[f"{a}.attention.scale"] = float(cfg.attn_scale)
     tmpl = tok_cfg.get("chat_template")
     if isinstance(tmpl, list):  # named templates: take the default
         tmpl = next((t["template"] for t in tmpl if t.get("name") == "default"), tmpl[0]["template"])

@@ -96,12 +96,8 @@ def usable(t: QuantizedTensor, where: str) -> QuantizedTensor:
     elif _C.dispatch("dequantize", t.fmt.type_id) is not None:
         dense = t.dequantize()
     else:
-        try:  # DEVHACK: until the q4_1 kernels land on main
-            import gguf
-            dense = gguf.quants.dequantize(t.data.reshape(t.shape[0], -1), gguf.GGMLQuantizationType(t.fmt.type_id))
-            dense = np.ascontiguousarray(dense, dtype=np.float32)
-        except ImportError:
-            raise FormatError(f"{where}: this edgeai build has no kernel for {t.fmt.name} weights") from None
+        raise FormatError(f"{where}: this edgeai build (ISA cap {_C.get_isa_cap() or 'none'}) has no kernel "
+                          f"for {t.fmt.name} weights")
     return QuantizedTensor(dense.reshape(-1).view(np.uint8), "f32", t.shape)
 
 

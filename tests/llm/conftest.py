@@ -24,7 +24,7 @@ def smollm(smollm_path):
 
 @pytest.fixture(scope="session")
 def tiny_hf(tmp_path_factory):
-    """{"llama": dir, "qwen2": dir}: tiny random models in HF layout (config.json, safetensors, tokenizer)."""
+    """{arch: dir}: tiny random models in HF layout (config.json, safetensors, tokenizer)."""
     from tiny_hf import make_model
     root = tmp_path_factory.mktemp("hf")
-    return {arch: make_model(root / arch, arch, seed=i) for i, arch in enumerate(("llama", "qwen2"))}
+    return {arch: make_model(root / arch, arch, seed=i) for i, arch in enumerate(("llama", "qwen2", "gemma3", "phi3"))}

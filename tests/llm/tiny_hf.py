@@ -45,12 +45,23 @@ def make_model(d: Path, arch: str, seed: int = 0) -> Path:
             for layer in model.model.layers:
                 for proj in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj):
                     proj.bias.normal_(0, 0.5)
+    elif arch == "gemma3":
+        # three layers, the middle one global; a window of 4 so 20+ token prompts exercise it
+        cfg = tf.Gemma3TextConfig(head_dim=32, query_pre_attn_scalar=24, sliding_window=4, pad_token_id=0,
+                                  layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                                  **dict(common, num_hidden_layers=3, rms_norm_eps=1e-6))
+        model = tf.Gemma3ForCausalLM(cfg)
+    elif arch == "phi3":
+        cfg = tf.Phi3Config(pad_token_id=0, tie_word_embeddings=False, **common)
+        model = tf.Phi3ForCausalLM(cfg)
     else:
         raise ValueError(arch)
     with torch.no_grad():  # larger than the default init so the layers matter
         for p in model.parameters():
             if p.ndim == 2:
                 p.normal_(0, 0.08)
+            elif arch == "gemma3":  # norms scale by (1 + w): make w non-zero so they matter
+                p.normal_(0, 0.3)
     model.eval()
     model.save_pretrained(str(d), safe_serialization=True)
     return d
