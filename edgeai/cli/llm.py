@@ -86,6 +86,7 @@ def run_generate(args) -> int:
 
 
 def run_chat(args) -> int:
+    from ..errors import ContextLengthError
     llm = load_model(args)
     print(f"edgeai chat: {llm.info()['name']} ({llm.config.arch}, {llm.n_ctx} tokens of context). "
           "Empty line or Ctrl-D to quit, /reset to start over.", file=sys.stderr)
@@ -105,10 +106,20 @@ def run_chat(args) -> int:
         messages.append({"role": "user", "content": line})
         t0 = time.perf_counter()
         reply = []
-        for piece in llm.chat(messages, args.max_tokens, stream=True, **kw):
-            reply.append(piece)
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+        while True:
+            try:
+                for piece in llm.chat(messages, args.max_tokens, stream=True, **kw):
+                    reply.append(piece)
+                    sys.stdout.write(piece)
+                    sys.stdout.flush()
+                break
+            except ContextLengthError:
+                # forget the oldest exchange (keeping the system prompt) until the chat fits
+                first = 1 if args.system else 0
+                if len(messages) - first <= 1:
+                    raise
+                del messages[first:first + 2]
+                print("[context full: dropped the oldest turn]", file=sys.stderr)
         s = llm.stats
         print(f"\n[{s.generated_tokens} tokens, {s.decode_tok_s:.1f} tok/s, first token after "
               f"{s.prefill_s * 1000:.0f} ms, {time.perf_counter() - t0:.1f} s]", file=sys.stderr)

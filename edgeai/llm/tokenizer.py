@@ -214,6 +214,22 @@ def from_gguf_metadata(meta: Dict, where: str = "GGUF") -> Tokenizer:
     raise ModelFileError(f"{where}: tokenizer model {model!r} is not supported (gpt2, llama)")
 
 
+def _byte_level_bytes(tokens, special) -> List[bytes]:
+    """Raw bytes of byte-level BPE tokens: map the stand-in characters back to bytes (str.translate
+    to latin-1 code points, then encode: fast enough for 250k-token vocabularies)."""
+    table = {ord(c): b for b, c in bytes_to_unicode().items()}
+    out = []
+    for i, t in enumerate(tokens):
+        if i in special:
+            out.append(t.encode("utf-8"))
+            continue
+        try:
+            out.append(t.translate(table).encode("latin-1"))
+        except UnicodeEncodeError:  # a token outside the byte alphabet: keep its UTF-8 text
+            out.append(t.encode("utf-8"))
+    return out
+
+
 def _special_tokens(tokens, types) -> List[int]:
     return [i for i in np.nonzero((types == TOKEN_CONTROL) | (types == TOKEN_USER_DEFINED))[0].tolist()]
 
@@ -239,17 +255,7 @@ def _build_gpt2(meta, tokens, types, bos, eos_ids, where) -> Tokenizer:
     tok.decoder = decoders.ByteLevel()
     special = _special_tokens(tokens, types)
     _add_specials(tok, tokens, special)
-    inv = {c: b for b, c in bytes_to_unicode().items()}
-    sp = set(special)
-    token_bytes = []
-    for i, t in enumerate(tokens):
-        if i in sp:
-            token_bytes.append(t.encode("utf-8"))
-        else:
-            try:
-                token_bytes.append(bytes(inv[c] for c in t))
-            except KeyError:  # a token outside the byte alphabet: keep its UTF-8 text
-                token_bytes.append(t.encode("utf-8"))
+    token_bytes = _byte_level_bytes(tokens, set(special))
     add_bos = bool(meta.get("tokenizer.ggml.add_bos_token", False))
     return Tokenizer(tok, token_bytes, special, int(bos) if bos is not None else None, eos_ids, add_bos)
 
@@ -312,7 +318,6 @@ def from_hf_json(tokenizer_json: str, tokenizer_config: Dict, vocab_size: int) -
     added = {a["id"]: a for a in spec.get("added_tokens", [])}
     special = [i for i, a in added.items() if a.get("special")]
     byte_level = "ByteLevel" in json.dumps(spec.get("decoder") or spec.get("pre_tokenizer") or {})
-    inv = {c: b for b, c in bytes_to_unicode().items()}
     token_bytes = []
     for i in range(n):
         t = id_to_tok.get(i)
@@ -321,10 +326,7 @@ def from_hf_json(tokenizer_json: str, tokenizer_config: Dict, vocab_size: int) -
         elif i in added:
             token_bytes.append(t.encode("utf-8"))
         elif byte_level:
-            try:
-                token_bytes.append(bytes(inv[c] for c in t))
-            except KeyError:
-                token_bytes.append(t.encode("utf-8"))
+            token_bytes.append(_byte_level_bytes([t], ())[0])
         elif len(t) == 6 and t.startswith("<0x") and t.endswith(">"):
             token_bytes.append(bytes([int(t[3:5], 16)]))
         else:
