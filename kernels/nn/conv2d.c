@@ -1,9 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
-/* Conv2d = im2col + ea_matmul, chunked over output rows so memory stays bounded.
+/* Conv2d = im2col fused with activation quantization + the dispatched GEMM kernel, chunked over
+ * output rows so memory stays bounded.
  *
- * For batch b, group g and output rows [r0, r1): cols[m, Kp] with m = (r1-r0)*out_w holds, for each
- * output pixel, the (c, i, j) patch of x (zero outside the image and in columns k_real..Kp), so
- * out[m, Og] = cols @ W_g^T is the conv output in NHWC order; it is transposed into y[b, g*Og:, r0:r1, :].
+ * For batch b, group g and output rows [r0, r1): act[m] (m = (r1-r0)*out_w) holds, for each output
+ * pixel, its (c, i, j) patch of x (zero outside the image and in columns k_real..Kp) in the weights'
+ * activation format, so out[m, Og] = act . W_g^T is the conv output in NHWC order; it is transposed
+ * into y[b, g*Og:, r0:r1, :]. The tile grid depends on (m, Og, Kp) only: thread count never changes bits.
  * ref: ONNX Conv operator (pads = [top, left, bottom, right], dilations, group). */
 #include <stdlib.h>
 #include <string.h>
