@@ -20,3 +20,9 @@ def matmul(type: int, w: np.ndarray, n: int, k: int, x: np.ndarray, out: np.ndar
 def conv2d(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarray], y: np.ndarray,
            geom: Dict[str, int], x_scale: float = ..., y_scale: float = ..., chunk_bytes: int = ...,
            threads: int = ...) -> None: ...  # bindings/conv.cpp
+
+class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
+    def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
+                 layers: List[Dict[str, Any]], kcache: np.ndarray, vcache: np.ndarray,
+                 rope_freq_factors: Optional[np.ndarray] = ...) -> None: ...
+    def decode(self, token: int, pos: int, logits: np.ndarray, threads: int = ...) -> None: ...

@@ -25,7 +25,12 @@ def __getattr__(name):
     if name == "TerrainPipeline":
         from .diffusion.terrain import TerrainPipeline
         return TerrainPipeline
+    # heavy parts load on first use: ``edgeai.LLM`` pulls in tokenizers and jinja2
+    if name == "LLM":
+        from .llm import LLM
+        return LLM
     raise AttributeError(f"module 'edgeai' has no attribute {name!r}")
+
 
 _apply_env()
 
@@ -33,5 +38,5 @@ __all__ = [
     "FORMATS", "FormatInfo", "format_info", "QuantizedTensor", "quantize", "matmul", "cpu_info",
     "set_isa", "set_num_threads", "get_num_threads", "EdgeAIError", "FormatError", "ShapeError",
     "ModelFileError", "UnsupportedArchitectureError", "IntegrityError", "ModelNotFoundError",
-    "ContextLengthError", "DiffusionPipeline", "TerrainPipeline",
+    "ContextLengthError", "LLM", "DiffusionPipeline", "TerrainPipeline",
 ]
