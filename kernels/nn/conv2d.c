@@ -128,6 +128,9 @@ int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, f
     if (arow == 0) return EA_ERR_SHAPE;
     if (nthreads <= 0) nthreads = ea_get_num_threads();
     if (nthreads > EA_MAX_THREADS) nthreads = EA_MAX_THREADS;
+    /* small convs: waking the pool costs more than it gives (and results do not depend on it) */
+    if ((double)g->batch * (double)g->out_h * (double)g->out_w * (double)g->out_c * (double)g->k_padded < 4e6)
+        nthreads = 1;
     if (chunk_bytes <= 0) chunk_bytes = 16 << 20;
     int64_t rows = chunk_bytes / (g->out_w * (int64_t)(arow + og * sizeof(float)));
     if (rows < 1) rows = 1;
