@@ -1,10 +1,11 @@
 """Conv2d as im2col + edgeai's GEMM path (weights in a GGUF block format), in C (kernels/nn/conv2d.c).
 
-ONNX Conv: x[B, C, H, W], w[O, C/g, kh, kw] -> y[B, O, oh, ow]. For each group the input patches
-become rows of a column matrix cols[rows*ow, Kp] (the (c, kh, kw) order of the weight rows, zero
-padded to the block multiple Kp) and ``ea_matmul(cols, W_g[O/g, Kp])`` gives y in NHWC order,
-transposed into NCHW. Rows are processed in chunks so the column buffer stays under
-``CHUNK_BYTES`` whatever the image size; im2col and the GEMM use the kernel thread pool.
+ONNX Conv: x[B, C, H, W], w[O, C/g, kh, kw] -> y[B, O, oh, ow]. For each group every output pixel's
+input patch (the (c, kh, kw) order of the weight rows, zero padded to the block multiple Kp) is
+gathered into an L1-sized float row and quantized at once to the weights' activation blocks (q8_0
+for q8_0/q4_0); the dispatched GEMM kernel multiplies those rows with W_g[O/g, Kp] (NHWC out), and
+the result is scattered into NCHW with the bias. Output rows are processed in chunks, so the
+buffers stay under ``CHUNK_BYTES`` whatever the image size; gather and GEMM use the thread pool.
 """
 from typing import Optional, Sequence, Tuple
 

@@ -1,4 +1,4 @@
-/* 2-D convolution over the kernel API: im2col into row chunks + ea_matmul with block-format weights.
+/* 2-D convolution over the kernel API: im2col (quantized as gathered) + the GEMM kernels, block-format weights.
  * Used by edgeai's ONNX Conv op (edgeai/onnx). */
 #ifndef EDGEAI_NN_CONV2D_H
 #define EDGEAI_NN_CONV2D_H

@@ -10,13 +10,6 @@ pytest.importorskip("onnxruntime", reason="the diffusion tests need the onnx ext
 pytest.importorskip("onnxruntime_extensions", reason="the diffusion tests need the onnx extra")
 
 
-def psnr(ref: np.ndarray, x: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB, the peak being the reference's value range."""
-    rng = float(ref.max() - ref.min())
-    mse = float(np.mean((ref.astype(np.float64) - x) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(rng * rng / mse)
-
-
 @pytest.fixture(scope="session")
 def terrain_path() -> Path:
     from edgeai.pypi_models import fetch_pypi_file

@@ -236,3 +236,18 @@ def test_wrong_input_shape_raises_clearly(tmp_path):
     sess = InferenceSession(tmp_path / "q.onnx")
     with pytest.raises(Exception, match="K=64"):
         sess.run(None, {"x": np.ones((2, 48), np.float32)})
+
+
+def test_conv_bits_do_not_depend_on_threads_or_chunking(monkeypatch):
+    """The GEMM tile grid depends on the shapes only; chunking only splits output rows."""
+    from edgeai.onnx import im2col
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 32, 33, 17)).astype(np.float32)
+    w = edgeai.quantize(rng.standard_normal((40, 32 * 9)).astype(np.float32), "q8_0")
+    kw = dict(out_channels=40, kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1, k_real=288)
+    a = im2col.conv2d(x, w, None, threads=1, **kw)
+    b = im2col.conv2d(x, w, None, threads=2, **kw)
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 4096)  # a few output rows per chunk
+    c = im2col.conv2d(x, w, None, threads=2, **kw)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)

@@ -3,7 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import psnr
+from diffusion_helpers import psnr
 
 from edgeai.diffusion.clip_tokenizer import CLIPTokenizer
 from edgeai.diffusion.sd import DiffusionPipeline

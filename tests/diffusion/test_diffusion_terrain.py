@@ -2,7 +2,7 @@
 import numpy as np
 import onnxruntime as ort
 import pytest
-from conftest import psnr
+from diffusion_helpers import psnr
 
 from edgeai.diffusion import TerrainPipeline
 from edgeai.diffusion.terrain import karras_sigmas
