@@ -18,7 +18,7 @@
 #include "avx512-stream.h"
 
 #define EA512_PANEL_MIN_M 8 /* below this many activation rows the stream engine is faster */
-#define EA512_PSEG 64       /* blocks per K segment: panel 64 x 640 B = 40 KiB (L1/L2) */
+#define EA512_PSEG 32       /* blocks per K segment: panel 32 x 640 B = 20 KiB (L1) */
 #define EA512_PR 8          /* activation rows per micro-kernel pass (8 acc + 8 int temps + 10 zmm) */
 
 typedef struct {

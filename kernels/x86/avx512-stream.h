@@ -35,7 +35,7 @@
 #include <string.h>
 #include "../blocks.h"
 
-#define EA512_SEG 64   /* chunks (64 B of weights each) per K segment: 4 x 12 KiB of prep on the stack */
+#define EA512_SEG 32   /* chunks (64 B of weights each) per K segment: 4 x 8 KiB of prep on the stack */
 #define EA512_C 4      /* activation rows sharing one pass over a weight row */
 
 enum { EA512_CORR = 0, EA512_MIN = 1 };
