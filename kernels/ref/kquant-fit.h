@@ -109,4 +109,30 @@ static inline float ea_super_scale(const float *v, int n, int maxq) {
     return m / (float)maxq;
 }
 
+/* Q4_K / Q5_K scales: fit 8 sub-blocks of 32 with quants in [0, L], store fp16 d, dmin and the
+ * 6-bit sub-scales is[8] and mins im[8] packed in 12 bytes (inverse of ea_unpack_scale_min_k4). */
+static inline void ea_fit_k4_scales(const float *xb, int L, ea_fp16 *d, ea_fp16 *dmin, uint8_t scales[K_SCALE_SIZE],
+                                    uint8_t is[8], uint8_t im[8]) {
+    float sc[8], mn[8];
+    for (int i = 0; i < 8; i++) {
+        float off;
+        ea_fit_affine(xb + 32 * i, 32, L, &sc[i], &off);
+        mn[i] = -off;
+    }
+    *d = ea_f32_to_fp16(ea_super_scale(sc, 8, 63));
+    *dmin = ea_f32_to_fp16(ea_super_scale(mn, 8, 63));
+    const float dd = ea_fp16_to_f32(*d), dm = ea_fp16_to_f32(*dmin);
+    for (int i = 0; i < 8; i++) {
+        is[i] = (uint8_t)(dd > 0 ? ea_clampi((int)lrintf(sc[i] / dd), 0, 63) : 0);
+        im[i] = (uint8_t)(dm > 0 ? ea_clampi((int)lrintf(mn[i] / dm), 0, 63) : 0);
+    }
+    /* bytes 0-3: scales 0-3 (+ top bits of scales 4-7); 4-7: mins 0-3 (+ top bits of mins 4-7);
+     * 8-11: low nibbles of scale | min 4-7 */
+    for (int j = 0; j < 4; j++) {
+        scales[j] = (uint8_t)((is[j] & 63) | ((is[j + 4] >> 4) << 6));
+        scales[j + 4] = (uint8_t)((im[j] & 63) | ((im[j + 4] >> 4) << 6));
+        scales[j + 8] = (uint8_t)((is[j + 4] & 0x0f) | ((im[j + 4] & 0x0f) << 4));
+    }
+}
+
 #endif
