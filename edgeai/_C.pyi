@@ -17,6 +17,9 @@ def quantize(type: int, x: np.ndarray, out: np.ndarray, rows: int, k: int, varia
 def dequantize(type: int, data: np.ndarray, out: np.ndarray, rows: int, k: int, variant: int = ...) -> None: ...
 def matmul(type: int, w: np.ndarray, n: int, k: int, x: np.ndarray, out: np.ndarray, m: int, threads: int = ...,
            quantize_variant: int = ..., dot_variant: int = ..., gemm_variant: int = ...) -> None: ...
+def conv2d(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarray], y: np.ndarray,
+           geom: Dict[str, int], x_scale: float = ..., y_scale: float = ..., chunk_bytes: int = ...,
+           threads: int = ...) -> None: ...  # bindings/conv.cpp
 
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
