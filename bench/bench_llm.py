@@ -108,11 +108,12 @@ def child(path: str, threads: int, n_prompt: int, n_decode: int) -> dict:
     logits = llm._prefill(list(ids))
     prefill = n_prompt / (time.perf_counter() - t)
     tok = int(np.argmax(logits))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(n_decode):
         tok = int(np.argmax(llm._eval(np.asarray([tok]))))
     decode = n_decode / (time.perf_counter() - t)
-    return {"load_s": t_load, "ttft_s": ttft, "prefill_first_s": ttft_warm_model, "prefill_tok_s": prefill,
+    cpu_ms = (time.process_time() - c) / n_decode * 1e3
+    return {"cpu_ms_per_tok": cpu_ms, "load_s": t_load, "ttft_s": ttft, "prefill_first_s": ttft_warm_model, "prefill_tok_s": prefill,
             "decode_tok_s": decode, "peak_rss": peak_rss(), "file_bytes": os.path.getsize(path),
             "kv_bytes": llm.cache.nbytes, "first": first}
 
@@ -193,7 +194,7 @@ def main() -> int:
     bw = {t: bandwidth_gbs(t) for t in threads}
     print(f"read bandwidth (numpy sum): " + ", ".join(f"{t} thr {bw[t]:.1f} GB/s" for t in threads))
     hdr = (f"{'model':34} {'thr':>3} {'prefill t/s':>11} {'decode t/s':>10} {'TTFT s':>7} {'load s':>6} "
-           f"{'RSS MB':>7} {'file+KV MB':>10} {'BW use':>7}")
+           f"{'RSS MB':>7} {'file+KV MB':>10} {'BW use':>7} {'CPU ms/tok':>10}")
     print(hdr)
     print("-" * len(hdr))
     for name, path, n_p, n_d in models:
@@ -203,13 +204,15 @@ def main() -> int:
             bw_use = r["decode_tok_s"] * r["file_bytes"] / 1e9 / bw[t]
             print(f"{name:34} {t:>3} {r['prefill_tok_s']:>11.1f} {r['decode_tok_s']:>10.1f} {r['ttft_s']:>7.3f} "
                   f"{r['load_s']:>6.3f} {r['peak_rss'] / 2**20:>7.0f} {(r['file_bytes'] + r['kv_bytes']) / 2**20:>10.0f} "
-                  f"{bw_use:>6.0%}")
+                  f"{bw_use:>6.0%} {r['cpu_ms_per_tok']:>10.2f}")
             if have_llama_cpp:
                 q = run_child("llama_cpp", path, t, n_p, n_d)
                 print(f"{'  llama.cpp (llama-cpp-python)':34} {t:>3} {q['prefill_tok_s']:>11.1f} {q['decode_tok_s']:>10.1f} "
                       f"{'':>7} {q['load_s']:>6.3f} {q['peak_rss'] / 2**20:>7.0f}   edgeai/llama.cpp: prefill "
                       f"{r['prefill_tok_s'] / q['prefill_tok_s']:.2f}x, decode {r['decode_tok_s'] / q['decode_tok_s']:.2f}x")
     print("TTFT: process-side time from LLM(path) to the first streamed token of the chat prompt (warm page cache).")
+    print("CPU ms/tok: CPU time of all threads per decoded token; on a shared machine wall-clock rates fall when "
+          "other processes hold the cores, CPU time much less so (1 thread: 1000 / it is the unshared rate).")
     return 0
 
 

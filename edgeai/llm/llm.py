@@ -84,6 +84,7 @@ class LLM:
             raise ValueError(f"n_ctx must be positive, got {n_ctx}")
         self.cache = KVCache(self.config, self.n_ctx, _KV_DTYPES[kv_dtype])
         self._cached_ids: List[int] = []   # the tokens whose keys/values are in the cache
+        self._last_prompt = None           # (ids, logits of the last one) of the last prefill
         self._fast = None
         if use_c:
             from .fast import FastDecoder
@@ -165,7 +166,16 @@ class LLM:
         return out
 
     def _prefill(self, ids: List[int]) -> np.ndarray:
-        # reuse the longest common prefix with what the cache holds (a chat re-sends its history)
+        # the very prompt of the last prefill, still in the cache: its logits were kept, so a repeated
+        # prompt continues bit for bit as before (same seed, same text)
+        last = self._last_prompt
+        if last is not None and last[0] == ids and self._cached_ids[:len(ids)] == ids:
+            self.cache.pos = len(ids)
+            del self._cached_ids[len(ids):]
+            self.stats.cached_tokens = len(ids)
+            return last[1].copy()
+        # else reuse the longest common prefix with what the cache holds (a chat re-sends its history;
+        # the new part runs as its own batch, so low-order bits may differ from a cold start)
         common = 0
         for a, b in zip(self._cached_ids, ids):
             if a != b:
@@ -175,12 +185,15 @@ class LLM:
         self.cache.pos = common
         del self._cached_ids[common:]
         self.stats.cached_tokens = common
-        return self._eval(np.asarray(ids[common:], dtype=np.int64))
+        out = self._eval(np.asarray(ids[common:], dtype=np.int64))
+        self._last_prompt = (list(ids), out.copy())
+        return out
 
     def reset(self) -> None:
         """Forget the cached context."""
         self.cache.pos = 0
         self._cached_ids = []
+        self._last_prompt = None
 
     # ---- generation -------------------------------------------------------------------------------
 

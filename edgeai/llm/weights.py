@@ -126,6 +126,10 @@ def load_weights(g: GGUFFile, cfg: ModelConfig) -> ModelWeights:
             raise ModelFileError(f"{g.path}: tensor {name} has {a.size} elements, expected {n}")
         return np.ascontiguousarray(a, dtype=np.float32)
 
+    if "rope_factors_long.weight" in g or "rope_factors_short.weight" in g:
+        from ..errors import UnsupportedArchitectureError
+        raise UnsupportedArchitectureError(f"{g.path}: LongRoPE scaling (rope_factors_long/short, Phi-3 128k) "
+                                           f"is not supported")
     d, hd, ff = cfg.d_model, cfg.head_dim, cfg.d_ff
     qd, kvd = cfg.q_dim, cfg.kv_dim
     tok = g.tensor("token_embd.weight")

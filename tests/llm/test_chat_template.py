@@ -32,8 +32,12 @@ def test_rendering_matches_transformers(smollm):
 
 
 def test_chat_generates_from_the_rendered_template(smollm):
+    smollm.reset()
     reply = smollm.chat(USER, max_tokens=12, temperature=0)
     prompt_tokens = smollm.stats.prompt_tokens
+    # from a cold context both times: a reused prefix runs the last prompt token through the M = 1 decode
+    # kernels instead of the prefill GEMM, and greedy text may part ways after a few tokens
+    smollm.reset()
     direct = smollm.generate(smollm.apply_chat_template(USER), max_tokens=12, temperature=0, add_bos=False)
     assert reply == direct
     assert prompt_tokens == len(smollm.tokenize(smollm.apply_chat_template(USER), add_bos=False))

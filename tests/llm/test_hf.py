@@ -90,3 +90,33 @@ def test_hub_id_from_a_populated_cache(tiny_hf, tmp_path):
     (repo / "refs" / "main").write_text("a" * 40)
     llm = edgeai.LLM.from_pretrained("org/tiny", cache_dir=tmp_path, local_files_only=True, n_ctx=32)
     assert llm.config.arch == "llama"
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_q4_0_matches_transformers_on_the_same_weights(tiny_hf, tmp_path, arch):
+    """4-bit weights move logits far from the float model (~20-25% of the max here), so the check is
+    against transformers running the dequantized q4_0 weights: only activation rounding remains."""
+    import torch
+    import transformers as tf
+    from edgeai.llm.hf import _hf_to_gguf_names
+    d = tiny_hf[arch]
+    llm = edgeai.LLM.from_pretrained(d, quant="q4_0", cache_dir=tmp_path, n_ctx=64)
+    assert llm.info()["tensor_formats"].get("q4_0", 0) >= 14
+    ids = llm.tokenize(TEXT)
+    got = llm.logits(ids)
+    model = tf.AutoModelForCausalLM.from_pretrained(str(d), dtype=torch.float32).eval()
+    cfg = llm.config
+    with torch.no_grad():
+        for name, param in model.state_dict().items():
+            g = _hf_to_gguf_names(cfg, name)
+            if g is None or g not in llm.gguf or param.ndim != 2:
+                continue
+            w = llm.gguf.tensor(g).dequantize()
+            if arch == "llama" and (g.endswith("attn_q.weight") or g.endswith("attn_k.weight")):
+                heads = cfg.n_head if g.endswith("attn_q.weight") else cfg.n_kv_head
+                # undo the adjacent-pair RoPE row order of the GGUF
+                w = w.reshape(heads, cfg.head_dim // 2, 2, -1).swapaxes(1, 2).reshape(w.shape)
+            param.copy_(torch.from_numpy(w))
+        want = model(torch.tensor([ids])).logits[0].numpy()
+    assert np.abs(got - want).max() <= 0.04 * np.abs(want).max()
+    assert (got.argmax(-1) == want.argmax(-1)).mean() >= 0.85
