@@ -1,8 +1,9 @@
 """Timing and workloads shared by bench_matmul.py and the pytest-benchmark suite.
 
 Timing: a warm-up call, then batches of calls until ``min_time`` has passed and at least
-``min_batches`` batches ran; the result is the best batch's time per call (STREAM's convention:
-on a shared machine the fastest batch is the one least disturbed) and the median batch's.
+``min_batches`` batches ran (or ``max_time``, for slow reference kernels); the result is the best
+batch's time per call (STREAM's convention: on a shared machine the fastest batch is the one least
+disturbed) and the median batch's. A single call slower than ``min_time`` counts its warm-up too.
 
 Cold weights: a GEMV reads every weight once; to measure it from memory, not from a cache the
 previous call warmed, calls rotate through ``copies`` matrices whose total is at least
@@ -30,7 +31,7 @@ class Timing:
 
 
 def time_calls(fn: Callable[[int], None], period: int = 1, min_time: float = 0.4, min_batches: int = 3,
-               max_time: float = 20.0) -> Timing:
+               max_time: float = 6.0) -> Timing:
     """Time ``fn(i)`` for i = 0, 1, 2... (i picks the cold copy).
 
     Args:
@@ -38,28 +39,30 @@ def time_calls(fn: Callable[[int], None], period: int = 1, min_time: float = 0.4
         period: calls per batch (a cold set's size, so every batch reads every copy once).
         min_time: keep going until this many seconds of batches were timed...
         min_batches: ...and at least this many batches.
-        max_time: stop after this many seconds even if min_batches is not reached (slow ref kernels).
+        max_time: stop after this many seconds even if min_batches is not reached (slow
+            reference kernels: a 3 s GEMM is measured twice, not three times).
     Returns:
         Timing, per call.
     """
-    fn(0)                                   # warm-up: page faults, pool start, lazy init
-    i = 1
     batches: List[float] = []
     start = time.perf_counter()
+    fn(0)                                   # warm-up: page faults, pool start, lazy init...
+    warm = time.perf_counter() - start
+    if period == 1 and warm >= min_time:
+        batches.append(warm)                # ...which a call this slow does not notice
+    i = 1
     # a batch is at least `period` calls and at least ~min_time/10, so short calls are not timer noise
     per_batch = period
-    while True:
+    while not batches or not ((time.perf_counter() - start >= min_time and len(batches) >= min_batches)
+                              or time.perf_counter() - start >= max_time):
         t0 = time.perf_counter()
         for _ in range(per_batch):
             fn(i)
             i += 1
         dt = (time.perf_counter() - t0) / per_batch
-        batches.append(dt)
-        elapsed = time.perf_counter() - start
-        if len(batches) == 1 and dt * per_batch < min_time / 10:
+        if len(batches) == 0 and dt * per_batch < min_time / 10:
             per_batch = period * max(1, math.ceil(min_time / 10 / (dt * period)))
-        if (elapsed >= min_time and len(batches) >= min_batches) or elapsed >= max_time:
-            break
+        batches.append(dt)
     return Timing(best=min(batches), median=float(np.median(batches)), calls=i - 1)
 
 
