@@ -33,6 +33,11 @@ def oracle(tmp_path_factory):
                     "    void (*f)(void) = oracle_fn(EA_OP_DEQUANTIZE, t);\n"
                     "    if (!f) return -1;\n"
                     "    ((ea_dequantize_fn)f)(x, y, k);\n"
+                    "    return 0;\n}\n"
+                    "int shim_quant(int t, const float *x, void *y, long k) {\n"
+                    "    void (*f)(void) = oracle_fn(EA_OP_QUANTIZE, t);\n"
+                    "    if (!f) return -1;\n"
+                    "    ((ea_quantize_fn)f)(x, y, k);\n"
                     "    return 0;\n}\n")
     lib = d / "oracle.so"
     subprocess.run(["gcc", "-std=c11", "-O1", "-shared", "-fPIC", "-I", os.path.join(ROOT, "kernels"),
@@ -58,3 +63,22 @@ def test_oracle_decodes_like_gguf(oracle, fmt):
     assert rc == 0, f"the oracle has no {fmt.name} decoder"
     bad = np.flatnonzero(want.view(np.uint32) != got.view(np.uint32))
     assert bad.size == 0, f"{fmt.name}: element {bad[0]}: oracle {got[bad[0]]!r}, gguf {want[bad[0]]!r}"
+
+
+@pytest.mark.parametrize("fmt", [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1], ids=["Q4_0", "Q4_1", "Q5_0", "Q5_1"])
+def test_oracle_quantizes_like_gguf(oracle, fmt):
+    """gguf has quantizers for these: the oracle's (which the ARM quantizers match) are byte-equal."""
+    nbytes, qk, _ = FORMATS[fmt]
+    rng = np.random.default_rng(100 + int(fmt))
+    nb = 64
+    x = (rng.standard_normal((nb, qk)) * rng.uniform(1e-3, 10, (nb, 1))).astype(np.float32)
+    x[3] = 0.0                                  # an all-zero block
+    x[5, 7], x[5, 9] = 4.0, -4.0                # +a and -a: the first one sets the sign
+    x = x.reshape(-1).copy()
+    want = np.asarray(quants.quantize(x.reshape(1, -1), fmt)).reshape(-1)
+    got = np.zeros(nb * nbytes, np.uint8)
+    rc = oracle.shim_quant(int(fmt), x.ctypes.data_as(ctypes.c_void_p), got.ctypes.data_as(ctypes.c_void_p),
+                           ctypes.c_long(x.size))
+    assert rc == 0, f"the oracle has no {fmt.name} quantizer"
+    bad = np.flatnonzero(want != got)
+    assert bad.size == 0, f"{fmt.name}: first differing byte {bad[0]} (block {bad[0] // nbytes})"
