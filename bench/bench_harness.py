@@ -1,12 +1,13 @@
 """Timing and workloads shared by bench_matmul.py and the pytest-benchmark suite.
 
 Timing: a warm-up call, then batches of calls until ``min_time`` has passed and at least
-``min_batches`` batches ran; the result is the best batch's time per call (STREAM's convention:
-on a shared machine the fastest batch is the one least disturbed) and the median batch's.
+``min_batches`` batches ran (or ``max_time``, for slow reference kernels); the result is the best
+batch's time per call (STREAM's convention: on a shared machine the fastest batch is the one least
+disturbed) and the median batch's. A single call slower than ``min_time`` counts its warm-up too.
 
 Cold weights: a GEMV reads every weight once; to measure it from memory, not from a cache the
 previous call warmed, calls rotate through ``copies`` matrices whose total is at least
-``COLD_FACTOR`` times the last-level cache. The copies are byte copies of one quantized matrix in
+``COLD_FACTOR`` times the last-level cache, each call taking the copy touched longest ago. The copies are byte copies of one quantized matrix in
 one buffer (zero-copy views via QuantizedTensor.from_buffer): the kernels' speed does not depend
 on the values, and quantizing once keeps set-up short.
 """
@@ -30,36 +31,40 @@ class Timing:
 
 
 def time_calls(fn: Callable[[int], None], period: int = 1, min_time: float = 0.4, min_batches: int = 3,
-               max_time: float = 20.0) -> Timing:
-    """Time ``fn(i)`` for i = 0, 1, 2... (i picks the cold copy).
+               max_time: float = 6.0) -> Timing:
+    """Time ``fn(i)`` for i = 0, 1, 2... (i picks the cold copy: ``i % period``).
+
+    The index keeps running across batches, so a batch need not be a whole pass over a cold set:
+    every call still reads the copy touched longest ago.
 
     Args:
         fn: does one unit of work; called with a running index.
-        period: calls per batch (a cold set's size, so every batch reads every copy once).
+        period: size of the cold set being cycled through (1: hot).
         min_time: keep going until this many seconds of batches were timed...
         min_batches: ...and at least this many batches.
-        max_time: stop after this many seconds even if min_batches is not reached (slow ref kernels).
+        max_time: stop after this many seconds even if min_batches is not reached (slow
+            reference kernels: a 3 s GEMM is measured twice, not three times).
     Returns:
         Timing, per call.
     """
-    fn(0)                                   # warm-up: page faults, pool start, lazy init
-    i = 1
     batches: List[float] = []
     start = time.perf_counter()
-    # a batch is at least `period` calls and at least ~min_time/10, so short calls are not timer noise
-    per_batch = period
-    while True:
+    fn(0)                                   # warm-up: page faults, pool start, lazy init...
+    warm = time.perf_counter() - start
+    if period == 1 and warm >= min_time:
+        batches.append(warm)                # ...which a call this slow does not notice
+    i = 1
+    # batches of ~min_time / (min_batches + 1), so short calls are not timer noise
+    per_batch = max(1, int(min_time / (min_batches + 1) / max(warm, 1e-7)))
+    while not batches or not ((time.perf_counter() - start >= min_time and len(batches) >= min_batches)
+                              or time.perf_counter() - start >= max_time):
         t0 = time.perf_counter()
         for _ in range(per_batch):
             fn(i)
             i += 1
         dt = (time.perf_counter() - t0) / per_batch
         batches.append(dt)
-        elapsed = time.perf_counter() - start
-        if len(batches) == 1 and dt * per_batch < min_time / 10:
-            per_batch = period * max(1, math.ceil(min_time / 10 / (dt * period)))
-        if (elapsed >= min_time and len(batches) >= min_batches) or elapsed >= max_time:
-            break
+        per_batch = max(1, int(min_time / (min_batches + 1) / max(dt, 1e-9)))
     return Timing(best=min(batches), median=float(np.median(batches)), calls=i - 1)
 
 
@@ -111,13 +116,15 @@ def dequantize_weights(edgeai, qt) -> np.ndarray:
     return quants.dequantize(rows, gguf.GGMLQuantizationType[qt.fmt.name.upper()]).reshape(qt.shape)
 
 
-def edgeai_weight_set(edgeai, w: np.ndarray, fmt: str, copies: int) -> list:
+def edgeai_weight_set(edgeai, w: np.ndarray, fmt: str, copies: int, qt=None) -> list:
     """``copies`` QuantizedTensors of W (N, K) in ``fmt``, byte copies in one contiguous buffer.
 
+    Args:
+        qt: W already quantized to ``fmt`` (saves quantizing again), or None.
     Returns:
         list of QuantizedTensor views (the buffer stays alive through them).
     """
-    qt = quantize_weights(edgeai, w, fmt)
+    qt = qt if qt is not None else quantize_weights(edgeai, w, fmt)
     nb = qt.nbytes
     if copies == 1:
         return [qt]

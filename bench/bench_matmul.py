@@ -71,9 +71,11 @@ def parse_args(argv):
 
 # ---- measuring ---------------------------------------------------------------------------------
 
-def measure_edgeai(kern, w, x, m, threads, copies, min_time) -> List[Row]:
+def measure_edgeai(kern, w, x, m, threads, copies, min_time, qcache) -> List[Row]:
     edgeai = membw.import_edgeai()
-    qts = harness.edgeai_weight_set(edgeai, w, kern.fmt, copies)
+    if kern.fmt not in qcache:      # quantize once per shape (K-quant quantizers take a while)
+        qcache[kern.fmt] = harness.quantize_weights(edgeai, w, kern.fmt)
+    qts = harness.edgeai_weight_set(edgeai, w, kern.fmt, copies, qt=qcache[kern.fmt])
     out = engines.empty_out(m, w.shape[0])
     rows = []
     for t in threads:
@@ -309,6 +311,7 @@ def main(argv=None) -> int:
     shape_notes = set()
     for (n, k) in shapes:
         w = harness.random_weights(n, k)
+        qcache = {}
         for m in ms:
             x = harness.random_activations(m, k)
             cold = m == 1
@@ -331,7 +334,7 @@ def main(argv=None) -> int:
                         continue
                     nbytes = edgeai.FORMATS[kern.fmt].row_nbytes(k) * n
                     _progress(f"{kern.fmt}{'@' + kern.isa if kern.forced else ''} ")
-                    rows += measure_edgeai(kern, w, x, m, threads, copies_for(nbytes), min_time)
+                    rows += measure_edgeai(kern, w, x, m, threads, copies_for(nbytes), min_time, qcache)
             if "numpy" in eng:
                 _progress("numpy ")
                 rows += measure_numpy(w, x, m, threads, copies_for(w.nbytes), min_time)
@@ -341,7 +344,7 @@ def main(argv=None) -> int:
                     rows += measure_ort(kind, w, x, m, threads, copies_for(ort_matmul.weight_nbytes(kind, n, k)),
                                         min_time)
             _progress("\n")
-        del w
+        del w, qcache
         gc.collect()
 
     # the machine is shared: measure the ceilings again at the end; the int8 peak is the higher of
