@@ -16,11 +16,27 @@ from .tensor import QuantizedTensor, matmul, quantize
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # heavy optional parts load on first use: onnxruntime only when a pipeline is asked for
+    if name == "DiffusionPipeline":
+        from .diffusion.sd import DiffusionPipeline
+        return DiffusionPipeline
+    if name == "TerrainPipeline":
+        from .diffusion.terrain import TerrainPipeline
+        return TerrainPipeline
+    # heavy parts load on first use: ``edgeai.LLM`` pulls in tokenizers and jinja2
+    if name == "LLM":
+        from .llm import LLM
+        return LLM
+    raise AttributeError(f"module 'edgeai' has no attribute {name!r}")
+
+
 _apply_env()
 
 __all__ = [
     "FORMATS", "FormatInfo", "format_info", "QuantizedTensor", "quantize", "matmul", "cpu_info",
     "set_isa", "set_num_threads", "get_num_threads", "EdgeAIError", "FormatError", "ShapeError",
     "ModelFileError", "UnsupportedArchitectureError", "IntegrityError", "ModelNotFoundError",
-    "ContextLengthError",
+    "ContextLengthError", "LLM", "DiffusionPipeline", "TerrainPipeline",
 ]

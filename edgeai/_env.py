@@ -3,6 +3,7 @@
 EDGEAI_ISA           cap the kernel dispatch at this ISA (ref, sse4, avx2, avxvnni, avx512vnni,
                      neon, neondot, neoni8mm, armv7neon)
 EDGEAI_NUM_THREADS   default thread count of the kernel pool (default: CPUs this process may use)
+EDGEAI_SD_MODEL      default model of `edgeai image` (hub repo id or folder in the SD ONNX layout)
 EDGEAI_CACHE         cache directory for fetched and converted models (default:
                      $XDG_CACHE_HOME/edgeai or ~/.cache/edgeai)
 """
@@ -13,3 +14,4 @@ ISA_CAP = os.environ.get("EDGEAI_ISA") or None
 NUM_THREADS = os.environ.get("EDGEAI_NUM_THREADS") or None
 _xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
 CACHE_DIR = Path(os.environ.get("EDGEAI_CACHE") or os.path.join(_xdg, "edgeai"))
+SD_MODEL = os.environ.get("EDGEAI_SD_MODEL") or None

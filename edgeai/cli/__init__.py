@@ -6,7 +6,7 @@ import sys
 from typing import List, Optional
 
 # one module per group of subcommands
-_COMMAND_MODULES = ["edgeai.cli.info"]
+_COMMAND_MODULES = ["edgeai.cli.info", "edgeai.cli.llm", "edgeai.cli.diffusion"]
 
 
 def build_parser() -> argparse.ArgumentParser:

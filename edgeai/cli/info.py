@@ -5,12 +5,15 @@ import json
 def add_parsers(sub) -> None:
     p = sub.add_parser("info", help="show CPU features and the kernels chosen for this machine")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("-m", "--model", help="also describe this language model (GGUF file, HF directory or hub id)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from .. import cpu_info
     info = cpu_info()
+    from .llm import model_info
+    info["model"] = model_info(getattr(args, "model", None))
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -23,4 +26,6 @@ def run(args) -> int:
     for fmt, k in info["kernels"].items():
         if k.get("dot"):
             print(f"{fmt:8} {k['dot']:34} {k.get('gemm') or '-':34}")
+    for key, val in info["model"].items():
+        print(f"model {key + ':':16} {val}")
     return 0

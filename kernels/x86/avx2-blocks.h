@@ -4,7 +4,8 @@
  * unsigned x signed: vpmaddubsw multiplies u8 by s8 into saturating s16 pairs, so
  *   q4_0: sum((q - 8) a) = sum(q a) - sum(8 a), both halves exact in s16 (|15*127*2| < 2^15);
  *   q8_0: sum(w a) = sum(|w| * sign(a, w))  (|w| <= 128: 128*127*2 < 2^15, no saturation);
- *   q4_1: sum(q a) with q = 0..15 unsigned, plus m * s per block in float. */
+ *   q4_1: sum(q a) with q = 0..15 unsigned, plus m * s per block in float;
+ *   q5_0 / q5_1: as q4_0 (offset 16) / q4_1, with the fifth bit from qh. */
 #ifndef EDGEAI_X86_AVX2_BLOCKS_H
 #define EDGEAI_X86_AVX2_BLOCKS_H
 
@@ -28,9 +29,10 @@ static inline __m256i ea256_dot_us(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
-/* q4_0 (unpacked nibbles w) . q8_0 quants a */
-static inline __m256i ea256_dot_q4_0(__m256i w, __m256i a) {
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(w, a), _mm256_maddubs_epi16(_mm256_set1_epi8(8), a));
+/* sum((w - off) a) for unsigned quants w (q4_0: off 8, q5_0: off 16) and q8_0 quants a;
+ * |31 * 127 * 2| + |16 * 127 * 2| < 2^15, so the int16 difference is exact */
+static inline __m256i ea256_dot_off(__m256i w, __m256i a, char off) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(w, a), _mm256_maddubs_epi16(_mm256_set1_epi8(off), a));
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 

@@ -1,5 +1,5 @@
-/* AVX2 tile kernel for the 32-element block formats (q4_0, q8_0 with q8_0 activations; q4_1 with
- * q8_1): each weight block is unpacked once and multiplied with up to 4 activation rows, whose
+/* AVX2 tile kernel for the 32-element block formats (q4_0, q5_0, q8_0 with q8_0 activations; q4_1,
+ * q5_1 with q8_1): each weight block is unpacked once and multiplied with up to 4 activation rows, whose
  * per-block int32 partial sums are scaled by d_w * d_a and accumulated in float (two accumulators
  * per row, even / odd blocks, to hide the FMA latency). One horizontal sum per output. */
 #ifndef EDGEAI_X86_AVX2_GEMM_H
@@ -7,13 +7,27 @@
 
 #include "avx2-blocks.h"
 
-enum { EA256_Q4_0, EA256_Q8_0, EA256_Q4_1 };
+enum { EA256_Q4_0, EA256_Q8_0, EA256_Q4_1, EA256_Q5_0, EA256_Q5_1 };
+
+/* q5 high bits: bit j of the little-endian qh word -> 0x10 in byte j (element j) */
+static inline __m256i ea256_qh_bits(const uint8_t *qh) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    /* byte j takes qh byte j / 8 (lane 0: bytes 0, 1; lane 1: bytes 2, 3), then tests bit j % 8 */
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h),
+        _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL, 0x0303030303030303LL));
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+}
 
 static inline __attribute__((always_inline)) void ea256_rows(const int fmt, const int C, int64_t nb,
                                                              const uint8_t *w, const uint8_t *const *a, float *out) {
-    const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : 20; /* weight block bytes */
-    const int WQ = fmt == EA256_Q4_1 ? 4 : 2;                              /* quants offset */
-    const int AB = fmt == EA256_Q4_1 ? 36 : 34, AQ = fmt == EA256_Q4_1 ? 4 : 2;
+    /* weight block bytes, offset of the quants, of qh (q5), whether it has a min m (q8_1 activations) */
+    const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
+    const int WQ = fmt == EA256_Q4_0 || fmt == EA256_Q8_0 ? 2 : fmt == EA256_Q4_1 ? 4 : fmt == EA256_Q5_0 ? 6 : 8;
+    const int WH = fmt == EA256_Q5_0 ? 2 : 4;
+    const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
+    const int AB = MIN ? 36 : 34, AQ = MIN ? 4 : 2;
     __m256 acc[4][2];
     float ms[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma GCC unroll 4
@@ -21,18 +35,30 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *wb = w + b * WB;
         const int par = (int)(b & 1);
-        const __m256i wv = fmt == EA256_Q8_0 ? _mm256_loadu_si256((const __m256i *)(wb + WQ)) : ea256_nibbles(wb + WQ);
-        const float dw = ea256_h2f(*(const ea_fp16 *)wb);
-        const float mw = fmt == EA256_Q4_1 ? ea256_h2f(*(const ea_fp16 *)(wb + 2)) : 0.0f;
+        __m256i wv = fmt == EA256_Q8_0 ? _mm256_loadu_si256((const __m256i *)(wb + WQ)) : ea256_nibbles(wb + WQ);
+        if (fmt == EA256_Q5_0 || fmt == EA256_Q5_1) wv = _mm256_or_si256(wv, ea256_qh_bits(wb + WH));
+        ea_fp16 h16;
+        memcpy(&h16, wb, 2);
+        const float dw = ea256_h2f(h16);
+        float mw = 0.0f;
+        if (MIN) {
+            memcpy(&h16, wb + 2, 2);
+            mw = ea256_h2f(h16);
+        }
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
             const uint8_t *ab = a[r] + b * AB;
             const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + AQ));
-            const __m256i iv = fmt == EA256_Q4_0 ? ea256_dot_q4_0(wv, av)
+            const __m256i iv = fmt == EA256_Q4_0 ? ea256_dot_off(wv, av, 8)
+                             : fmt == EA256_Q5_0 ? ea256_dot_off(wv, av, 16)
                              : fmt == EA256_Q8_0 ? ea256_dot_ss(wv, av) : ea256_dot_us(wv, av);
-            const float sc = dw * ea256_h2f(*(const ea_fp16 *)ab);
+            memcpy(&h16, ab, 2);
+            const float sc = dw * ea256_h2f(h16);
             acc[r][par] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), _mm256_set1_ps(sc), acc[r][par]);
-            if (fmt == EA256_Q4_1) ms[r] += mw * ea256_h2f(*(const ea_fp16 *)(ab + 2));
+            if (MIN) {
+                memcpy(&h16, ab + 2, 2);
+                ms[r] += mw * ea256_h2f(h16);
+            }
         }
     }
 #pragma GCC unroll 4

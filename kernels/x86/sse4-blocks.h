@@ -8,7 +8,16 @@
 #include <smmintrin.h>
 #include "../blocks.h"
 
-enum { EA128_Q4_0, EA128_Q8_0, EA128_Q4_1 };
+enum { EA128_Q4_0, EA128_Q8_0, EA128_Q4_1, EA128_Q5_0, EA128_Q5_1 };
+
+/* q5 high bits of elements 16*half .. 16*half+15: bit j of qh -> 0x10 in byte j */
+static inline __m128i ea128_qh_bits(uint32_t h, int half) {
+    const __m128i spread = _mm_shuffle_epi8(_mm_cvtsi32_si128((int)h),
+                                            half ? _mm_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL)
+                                                 : _mm_set_epi64x(0x0101010101010101LL, 0));
+    const __m128i bit = _mm_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(spread, bit), bit), _mm_set1_epi8(0x10));
+}
 
 static inline __m128i ea128_dot_us(__m128i u, __m128i s) {
     return _mm_madd_epi16(_mm_maddubs_epi16(u, s), _mm_set1_epi16(1));
@@ -18,8 +27,9 @@ static inline __m128i ea128_dot_ss(__m128i w, __m128i a) {
     return ea128_dot_us(_mm_sign_epi8(w, w), _mm_sign_epi8(a, w));
 }
 
-static inline __m128i ea128_dot_q4_0(__m128i w, __m128i a) {
-    const __m128i p = _mm_sub_epi16(_mm_maddubs_epi16(w, a), _mm_maddubs_epi16(_mm_set1_epi8(8), a));
+/* sum((w - off) a) for unsigned quants w: q4_0 (off 8), q5_0 (off 16) */
+static inline __m128i ea128_dot_off(__m128i w, __m128i a, char off) {
+    const __m128i p = _mm_sub_epi16(_mm_maddubs_epi16(w, a), _mm_maddubs_epi16(_mm_set1_epi8(off), a));
     return _mm_madd_epi16(p, _mm_set1_epi16(1));
 }
 
@@ -69,9 +79,12 @@ static inline float ea128_q8_block(const float *x, int8_t *qs, int32_t *isum) {
 /* One weight row against C (1..4) activation rows: out[r] = dot(w, a[r]). */
 static inline __attribute__((always_inline)) void ea128_rows(const int fmt, const int C, int64_t nb,
                                                              const uint8_t *w, const uint8_t *const *a, float *out) {
-    const int WB = fmt == EA128_Q4_0 ? 18 : fmt == EA128_Q8_0 ? 34 : 20;
-    const int WQ = fmt == EA128_Q4_1 ? 4 : 2;
-    const int AB = fmt == EA128_Q4_1 ? 36 : 34, AQ = fmt == EA128_Q4_1 ? 4 : 2;
+    /* weight block bytes, offset of the quants, of qh (q5), whether it has a min m (q8_1 activations) */
+    const int WB = fmt == EA128_Q4_0 ? 18 : fmt == EA128_Q8_0 ? 34 : fmt == EA128_Q4_1 ? 20 : fmt == EA128_Q5_0 ? 22 : 24;
+    const int WQ = fmt == EA128_Q4_0 || fmt == EA128_Q8_0 ? 2 : fmt == EA128_Q4_1 ? 4 : fmt == EA128_Q5_0 ? 6 : 8;
+    const int WH = fmt == EA128_Q5_0 ? 2 : 4;
+    const int MIN = fmt == EA128_Q4_1 || fmt == EA128_Q5_1;
+    const int AB = MIN ? 36 : 34, AQ = MIN ? 4 : 2;
     const __m128i m0f = _mm_set1_epi8(0x0f);
     __m128 acc[4];
     float ms[4] = {0.0f, 0.0f, 0.0f, 0.0f};
@@ -88,11 +101,17 @@ static inline __attribute__((always_inline)) void ea128_rows(const int fmt, cons
             w0 = _mm_and_si128(q, m0f);
             w1 = _mm_and_si128(_mm_srli_epi16(q, 4), m0f);
         }
+        if (fmt == EA128_Q5_0 || fmt == EA128_Q5_1) {
+            uint32_t qh;
+            memcpy(&qh, wb + WH, 4);
+            w0 = _mm_or_si128(w0, ea128_qh_bits(qh, 0));
+            w1 = _mm_or_si128(w1, ea128_qh_bits(qh, 1));
+        }
         ea_fp16 h;
         memcpy(&h, wb, 2);
         const float dw = ea_fp16_to_f32(h);
         float mw = 0.0f;
-        if (fmt == EA128_Q4_1) {
+        if (MIN) {
             memcpy(&h, wb + 2, 2);
             mw = ea_fp16_to_f32(h);
         }
@@ -102,13 +121,14 @@ static inline __attribute__((always_inline)) void ea128_rows(const int fmt, cons
             const __m128i a0 = _mm_loadu_si128((const __m128i *)(ab + AQ));
             const __m128i a1 = _mm_loadu_si128((const __m128i *)(ab + AQ + 16));
             __m128i iv;
-            if (fmt == EA128_Q4_0) iv = _mm_add_epi32(ea128_dot_q4_0(w0, a0), ea128_dot_q4_0(w1, a1));
+            if (fmt == EA128_Q4_0) iv = _mm_add_epi32(ea128_dot_off(w0, a0, 8), ea128_dot_off(w1, a1, 8));
+            else if (fmt == EA128_Q5_0) iv = _mm_add_epi32(ea128_dot_off(w0, a0, 16), ea128_dot_off(w1, a1, 16));
             else if (fmt == EA128_Q8_0) iv = _mm_add_epi32(ea128_dot_ss(w0, a0), ea128_dot_ss(w1, a1));
             else iv = _mm_add_epi32(ea128_dot_us(w0, a0), ea128_dot_us(w1, a1));
             memcpy(&h, ab, 2);
             const float sc = dw * ea_fp16_to_f32(h);
             acc[r] = _mm_add_ps(acc[r], _mm_mul_ps(_mm_cvtepi32_ps(iv), _mm_set1_ps(sc)));
-            if (fmt == EA128_Q4_1) {
+            if (MIN) {
                 memcpy(&h, ab + 2, 2);
                 ms[r] += mw * ea_fp16_to_f32(h);
             }

@@ -7,6 +7,9 @@ Haswell) raises SIGILL and fails the lane: this proves dispatch never runs what 
 including in code that is compiled for the baseline. The lanes run the variant tests with the
 lean shape set (EDGEAI_TEST_QUICK=1), which still covers every variant the emulated CPU supports.
 
+The C kernel test driver (tests/c/test_kernels.c, also used by the ARM lanes) runs on the same
+emulated CPUs with its full shape set and its read-past-the-end guard pages.
+
 qemu's TCG cannot emulate AVX-512 or AVX-VNNI, so the avx512vnni variants are tested natively (on a
 host that has them) and the avxvnni ones only on a host with AVX-VNNI.
 
@@ -23,6 +26,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "c"))
+import build as driver_build  # noqa: E402  (tests/c/build.py)
+
 LANES = [("Nehalem", "sse4"), ("Haswell", "avx2")]
 REQUIRE = os.environ.get("EDGEAI_REQUIRE_EMULATION") == "1"
 
@@ -87,3 +93,25 @@ def test_kernel_tests_pass_on_emulated_cpu(cpu, isa):
     out = subprocess.run(cmd, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-2000:])
     assert " passed" in out.stdout and "error" not in out.stdout.splitlines()[-1].lower(), out.stdout[-1000:]
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """The C kernel test driver built once with the host gcc (static, every x86 ISA)."""
+    if shutil.which("gcc") is None:
+        if REQUIRE:
+            pytest.fail("EDGEAI_REQUIRE_EMULATION=1 but gcc is not installed")
+        pytest.skip("gcc not installed")
+    exe = str(tmp_path_factory.mktemp("driver") / "test_kernels-x86_64")
+    isas = driver_build.build("gcc", exe, static=True)
+    return exe, isas
+
+
+@pytest.mark.parametrize("cpu,isa", LANES, ids=[c for c, _ in LANES])
+def test_c_driver_on_emulated_cpu(driver, cpu, isa):
+    exe, isas = driver
+    assert isa in isas, f"the build did not compile the {isa} kernels (built: {isas})"
+    out = subprocess.run([_qemu(), "-cpu", cpu, exe, "--expect-isa", isa], capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-2000:])
+    assert f"ok expect-isa {isa}" in out.stdout and " 0 failures" in out.stdout, out.stdout[-2000:]

@@ -52,7 +52,7 @@ N_SET = [1, 33] if QUICK else [1, 3, 16, 33]
 NB_SET = [1, 3] if QUICK else [1, 2, 3, 9]   # K in blocks of the format (K-quants: 256-multiples)
 # Long rows: kernels that cut K into segments (avx512vnni: 64 blocks / 4 KiB of weights) must
 # carry partial sums across segment edges, including a partial last segment.
-LONG_K = [(260, 17, (1, 9))]                 # (blocks, N, M values)
+LONG_K = [] if QUICK else [(260, 17, (1, 9))]  # (blocks, N, M values)
 
 
 def random_weights(fmt, n, k, rng):
@@ -148,10 +148,13 @@ def test_matmul_variant_matches_reference(variant):
     rng = np.random.default_rng(zlib.crc32(variant.name.encode()))
     unit = _k_blocks(fmt)
     checked = 0
-    shapes = [(nbk, n, M_SET) for nbk in NB_SET for n in N_SET] + [(nbk // 8 if unit == 256 else nbk, n, ms)
-                                                                   for nbk, n, ms in LONG_K]
-    for nbk, n, ms in shapes:
-        k = unit * nbk
+    if variant.fmt.block_size == 1:  # float weights: any K, so tails of every vector width
+        shapes = [(k, n, M_SET) for k in ([1, 37] if QUICK else [1, 7, 37, 100]) for n in N_SET]
+        shapes += [(32 * nbk + 5, n, ms) for nbk, n, ms in LONG_K]
+    else:
+        shapes = [(unit * nbk, n, M_SET) for nbk in NB_SET for n in N_SET]
+        shapes += [((nbk // 8 if unit == 256 else nbk) * unit, n, ms) for nbk, n, ms in LONG_K]
+    for k, n, ms in shapes:
         w = random_weights(fmt, n, k, rng)
         wd = _dequant_weights(w)
         for m in ms:
@@ -193,6 +196,24 @@ def _q8_model(x, fmt):
     return np.concatenate([dh, s, q.view(np.uint8)], axis=1).reshape(-1)
 
 
+def _q8_k_model(x, fmt="q8_K"):
+    """numpy model of ggml's q8_K quantization: max = the first element of largest magnitude,
+    iscale = -127 / max, q = min(127, round-half-even(iscale * x)), d = 1 / iscale, bsums."""
+    xb = x.reshape(-1, 256).astype(np.float32)
+    out = np.zeros(len(xb), dtype=[("d", "<f4"), ("qs", "i1", 256), ("bsums", "<i2", 16)])
+    for i, row in enumerate(xb):
+        amax = np.abs(row).max()
+        if amax == 0:
+            continue
+        mx = row[np.argmax(np.abs(row) == amax)]
+        iscale = np.float32(-127.0) / mx
+        q = np.minimum(np.rint((row * iscale).astype(np.float32)), 127).astype(np.int8)
+        out[i]["qs"] = q
+        out[i]["bsums"] = q.astype(np.int32).reshape(16, 16).sum(axis=1)
+        out[i]["d"] = np.float32(1.0) / iscale
+    return out.view(np.uint8).reshape(-1)
+
+
 @pytest.mark.parametrize("variant", _runnable("quantize"), ids=lambda v: v.name)
 def test_quantize_variant_matches_reference(variant):
     fmt = variant.fmt.name
@@ -205,7 +226,8 @@ def test_quantize_variant_matches_reference(variant):
         x[-1, bs - 1] = -7.5e-4    # values that land on .5 ties are covered by the random scale
         got = K.quantize_with(variant, x)
         ref = _ref("quantize", fmt)
-        want = K.quantize_with(ref, x) if ref is not None else (_q8_model(x, fmt) if fmt in ("q8_0", "q8_1") else None)
+        models = {"q8_0": _q8_model, "q8_1": _q8_model, "q8_K": _q8_k_model}
+        want = K.quantize_with(ref, x) if ref is not None else (models[fmt](x, fmt) if fmt in models else None)
         if want is None:
             pytest.skip(f"no reference quantizer for {fmt} yet")
         assert np.array_equal(got, want), f"{variant.name}: {np.count_nonzero(got != want)} bytes differ"

@@ -1,0 +1,194 @@
+"""Diffusion speed and memory: float32 ONNX Runtime vs ONNX Runtime's own int8 / 4-bit vs edgeai q8_0 / q4_0.
+
+    python bench/bench_diffusion.py [--threads 1 2] [--runs 3] [--skip-sd]
+
+Models: the real terrain consistency UNet (one denoising step = one image) and a tiny random-weight
+Stable Diffusion pipeline in the ONNX layout (built with diffusers + torch.onnx on first use, cached
+under $EDGEAI_CACHE/bench/tiny_sd; 64x64, 4 Euler steps, guidance 7.5). Every (model, variant,
+threads) runs in its own process, so the peak RSS column is that configuration's alone. PSNR is
+against float32 ONNX Runtime on the same fixed input. Nothing here is asserted: the machine is shared.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests" / "diffusion"))
+
+VARIANTS = ["ort-f32", "ort-int8", "ort-4bit", "edgeai-q8_0", "edgeai-q4_0"]
+
+
+def cache_dir() -> Path:
+    from edgeai import _env
+    d = _env.CACHE_DIR / "bench"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def ort_quantized(src: Path, kind: str) -> Path:
+    """ONNX Runtime's own quantization of one model file, cached beside the bench cache."""
+    out = cache_dir() / "ort" / f"{src.parent.name}-{src.stem}.{kind}.onnx"
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.onnx")
+    if kind == "int8":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
+    else:  # MatMulNBits: 4-bit blocks of 32, MatMul nodes only
+        import onnx
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+        q = MatMulNBitsQuantizer(onnx.load(str(src)), block_size=32, is_symmetric=True)
+        q.process()
+        q.model.save_model_to_file(str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def weight_bytes(path: Path) -> int:
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(str(path))
+    return sum(numpy_helper.to_array(t).nbytes for t in m.graph.initializer)
+
+
+def count_ops(path: Path, ops) -> int:
+    import onnx
+    return sum(n.op_type in ops for n in onnx.load(str(path), load_external_data=False).graph.node)
+
+
+# ---- one configuration, in a child process --------------------------------------------------------------------
+
+def run_terrain(variant: str, threads: int, runs: int) -> dict:
+    from edgeai.diffusion._cache import quantized_model
+    from edgeai.onnx import InferenceSession
+    from edgeai.pypi_models import fetch_pypi_file
+    src = fetch_pypi_file("terrain-consistency-unet")
+    path = {"ort-f32": src, "ort-int8": None, "ort-4bit": None}.get(variant)
+    if variant.startswith("ort-") and variant != "ort-f32":
+        path = ort_quantized(src, variant[4:])
+        if variant == "ort-4bit" and count_ops(path, {"MatMulNBits"}) == 0:
+            return {"note": "MatMulNBits quantizes MatMul only; this model's weights are in Conv/Gemm"}
+    elif variant.startswith("edgeai-"):
+        path = quantized_model(src, variant[7:], cache_dir())
+    rng = np.random.default_rng(0)
+    feeds = {"noisy": (rng.standard_normal((1, 1, 128, 128)) * 80).astype(np.float32),
+             "sigma": np.array([80.0], np.float32), "difficulty": np.array([40.0], np.float32)}
+    sess = InferenceSession(path, threads=threads)
+    y = sess.run(None, feeds)[0]
+    runs = max(runs, 0)
+    t = time.perf_counter()
+    for _ in range(runs):
+        sess.run(None, feeds)
+    dt = (time.perf_counter() - t) / max(runs, 1)
+    return {"s_image": dt, "s_step": dt, "weights": weight_bytes(path), "out": y}
+
+
+def run_sd(variant: str, threads: int, runs: int) -> dict:
+    import shutil
+    from edgeai.diffusion.sd import DiffusionPipeline
+    base = cache_dir() / "tiny_sd"
+    if not (base / "model_index.json").is_file():
+        from tiny_sd import build
+        build(base)
+    quant, root = None, base
+    if variant.startswith("edgeai-"):
+        quant = variant[7:]
+    elif variant != "ort-f32":
+        root = cache_dir() / f"tiny_sd.{variant}"
+        if not (root / "model_index.json").is_file():
+            shutil.copytree(base, root, ignore=shutil.ignore_patterns("torch"))
+            for c in ("unet", "text_encoder"):
+                q = ort_quantized(base / c / "model.onnx", variant[4:])
+                shutil.copy(q, root / c / "model.onnx")
+    pipe = DiffusionPipeline.from_pretrained(root, quant=quant, threads=threads, cache_dir=cache_dir())
+    kw = dict(height=64, width=64, steps=4, guidance_scale=7.5, seed=0, progress=False)
+    y = pipe("a photo of a cat", **kw).array
+    t = time.perf_counter()
+    for _ in range(runs):
+        pipe("a photo of a cat", **kw)
+    dt = (time.perf_counter() - t) / max(runs, 1)
+    wb = sum(weight_bytes(p) for p in pipe.paths.values())
+    return {"s_image": dt, "s_step": dt / 4, "weights": wb, "out": y}
+
+
+def child(model: str, variant: str, threads: int, runs: int, out_npy: str) -> None:
+    import edgeai
+    from edgeai.errors import FormatError
+    edgeai.set_num_threads(threads)
+    try:
+        r = (run_terrain if model == "terrain" else run_sd)(variant, threads, runs)
+    except FormatError as exc:  # e.g. no q4_0 quantize kernel in this build yet
+        r = {"note": str(exc)}
+    if "out" in r:
+        np.save(out_npy, r.pop("out"))
+    r["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(r))
+
+
+# ---- the table ---------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-sd", action="store_true")
+    ap.add_argument("--variants", nargs="+", default=VARIANTS)
+    ap.add_argument("--child", nargs=5, metavar=("MODEL", "VARIANT", "THREADS", "RUNS", "NPY"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        m, v, t, r, npy = a.child
+        child(m, v, int(t), int(r), npy)
+        return
+    import tempfile
+    from edgeai import cpu_info
+    info = cpu_info()
+    print(f"# edgeai diffusion bench: {info['arch']}, best ISA {info['best_isa']}, "
+          f"q8_0 gemm {info['kernels']['q8_0'].get('gemm')}")
+    models = ["terrain"] + ([] if a.skip_sd else ["tiny-sd"])
+    hdr = f"{'model':8} {'variant':12} {'thr':>3} {'s/image':>9} {'s/step':>9} {'vs f32':>7} {'PSNR dB':>8} " \
+          f"{'weights MB':>10} {'peak RSS MB':>11}"
+    print(hdr)
+    print("-" * len(hdr))
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in models:
+            for threads in a.threads:
+                ref_t, ref_y = None, None
+                for v in a.variants:
+                    npy = os.path.join(tmp, f"{model}-{v}-{threads}.npy")
+                    # first a run that only builds what is missing (tiny pipeline, quantized files),
+                    # so the measured process pays for loading alone
+                    subprocess.run([sys.executable, __file__, "--child", model, v, str(threads), "0", npy],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    proc = subprocess.run([sys.executable, __file__, "--child", model, v, str(threads), str(a.runs), npy],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    if proc.returncode != 0:
+                        print(f"{model:8} {v:12} {threads:>3}  failed: {proc.stderr.strip().splitlines()[-1:]}")
+                        continue
+                    r = json.loads(proc.stdout.strip().splitlines()[-1])
+                    if "note" in r:
+                        print(f"{model:8} {v:12} {threads:>3}  n/a: {r['note']}")
+                        continue
+                    y = np.load(npy)
+                    if v == "ort-f32":
+                        ref_t, ref_y = r["s_image"], y
+                    ratio = f"{r['s_image'] / ref_t:.2f}x" if ref_t else "-"
+                    p = "-"
+                    if ref_y is not None and v != "ort-f32":
+                        mse = float(np.mean((ref_y.astype(np.float64) - y) ** 2))
+                        rng = float(ref_y.max() - ref_y.min())
+                        p = f"{10 * np.log10(rng * rng / mse):.1f}" if mse > 0 else "inf"
+                    print(f"{model:8} {v:12} {threads:>3} {r['s_image']:9.4f} {r['s_step']:9.4f} {ratio:>7} {p:>8} "
+                          f"{r['weights'] / 2**20:10.2f} {r['rss_mb']:11.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

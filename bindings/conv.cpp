@@ -1,0 +1,58 @@
+// pybind11 glue for kernels/nn/conv2d.h: the Conv op of edgeai.onnx. Shapes are checked here; the
+// convolution runs without the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+extern "C" {
+#include "edgeai_kernels.h"
+#include "nn/conv2d.h"
+}
+
+namespace py = pybind11;
+
+void ea_bind_conv(py::module_ &m) {
+    m.def("conv2d", [](int type, py::array w, py::array x, py::object bias, py::array y, py::dict geom,
+                       float x_scale, float y_scale, int64_t chunk_bytes, int nthreads) {
+        ea_conv2d_geom g;
+        auto get = [&](const char *k) { return geom[k].cast<int64_t>(); };
+        g.batch = get("batch"); g.in_c = get("in_c"); g.in_h = get("in_h"); g.in_w = get("in_w");
+        g.out_c = get("out_c"); g.out_h = get("out_h"); g.out_w = get("out_w");
+        g.kh = get("kh"); g.kw = get("kw"); g.sh = get("sh"); g.sw = get("sw"); g.dh = get("dh"); g.dw = get("dw");
+        g.pad_top = get("pad_top"); g.pad_left = get("pad_left"); g.group = get("group");
+        g.k_real = get("k_real"); g.k_padded = get("k_padded");
+        const ea_type_traits *tr = ea_type_info(type);
+        if (!tr || !tr->is_weight) throw py::value_error("conv2d: not a weight type");
+        auto f32 = py::dtype::of<float>();
+        if (!x.dtype().is(f32) || !y.dtype().is(f32)) throw py::type_error("conv2d: x and y must be float32");
+        for (py::array *a : {&w, &x, &y})
+            if (!(a->flags() & py::array::c_style)) throw py::value_error("conv2d: arrays must be C-contiguous");
+        if (!y.writeable()) throw py::value_error("conv2d: y must be writable");
+        if ((size_t)x.nbytes() != (size_t)(g.batch * g.in_c * g.in_h * g.in_w) * 4)
+            throw py::value_error("conv2d: x does not match the geometry");
+        if ((size_t)y.nbytes() != (size_t)(g.batch * g.out_c * g.out_h * g.out_w) * 4)
+            throw py::value_error("conv2d: y does not match the geometry");
+        if ((size_t)w.nbytes() < ea_row_size((ea_type)type, g.k_padded) * (size_t)g.out_c)
+            throw py::value_error("conv2d: weight buffer too short");
+        const float *bp = nullptr;
+        py::array b;
+        if (!bias.is_none()) {
+            b = py::array::ensure(bias);
+            if (!b || !b.dtype().is(f32) || !(b.flags() & py::array::c_style) || b.size() != g.out_c)
+                throw py::value_error("conv2d: bias must be float32 [out_c]");
+            bp = (const float *)b.data();
+        }
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = ea_conv2d((ea_type)type, w.data(), (const float *)x.data(), bp, (float *)y.mutable_data(), &g,
+                           x_scale, y_scale, chunk_bytes, nthreads);
+        }
+        if (rc == EA_ERR_NOMEM) throw std::bad_alloc();
+        if (rc != EA_OK) throw py::value_error("conv2d: error " + std::to_string(rc) + " (shape or kernel)");
+    }, py::arg("type"), py::arg("w"), py::arg("x"), py::arg("bias"), py::arg("y"), py::arg("geom"),
+       py::arg("x_scale") = 1.0f, py::arg("y_scale") = 1.0f, py::arg("chunk_bytes") = 0, py::arg("threads") = 0,
+       "y[B, O, oh, ow] = conv2d(x * x_scale, W) * y_scale + bias (im2col + ea_matmul).");
+}

@@ -1,0 +1,157 @@
+// pybind11 glue for kernels/model/llama-forward.c: a decoder object that holds the model
+// description (pointers into numpy arrays it keeps alive) and runs one decode step without the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "edgeai_kernels.h"
+#include "model/llama-forward.h"
+}
+
+namespace py = pybind11;
+
+namespace {
+
+class Decoder {
+  public:
+    Decoder(py::dict cfg, py::tuple tok_embd, py::tuple output, py::array output_norm, py::list layers,
+            py::array kcache, py::array vcache, py::object freq_factors) {
+        std::memset(&m_, 0, sizeof(m_));
+        m_.n_layer = cfg["n_layer"].cast<int>();
+        m_.d = cfg["d"].cast<int>();
+        m_.n_head = cfg["n_head"].cast<int>();
+        m_.n_kv = cfg["n_kv"].cast<int>();
+        m_.hd = cfg["hd"].cast<int>();
+        m_.ff = cfg["ff"].cast<int>();
+        m_.vocab = cfg["vocab"].cast<int>();
+        m_.n_ctx = cfg["n_ctx"].cast<int>();
+        m_.rope_dim = cfg["rope_dim"].cast<int>();
+        m_.rope_neox = cfg["rope_neox"].cast<int>();
+        m_.act_gelu = cfg["act_gelu"].cast<int>();
+        m_.sliding_window = cfg["sliding_window"].cast<int>();
+        m_.sw_pattern = cfg["sw_pattern"].cast<int>();
+        m_.eps = cfg["eps"].cast<float>();
+        m_.rope_theta = cfg["rope_theta"].cast<float>();
+        m_.rope_scale = cfg["rope_scale"].cast<float>();
+        m_.rope_local_theta = cfg["rope_local_theta"].cast<float>();
+        m_.attn_scale = cfg["attn_scale"].cast<float>();
+        m_.embed_scale = cfg["embed_scale"].cast<float>();
+        m_.final_softcap = cfg["final_softcap"].cast<float>();
+        m_.tok_embd = mat(tok_embd);
+        m_.output = mat(output);
+        m_.output_norm = vec(output_norm, m_.d, "output_norm");
+        if ((int)py::len(layers) != m_.n_layer) throw py::value_error("need one dict per layer");
+        layers_.resize(m_.n_layer);
+        for (int l = 0; l < m_.n_layer; l++) {
+            py::dict L = layers[l].cast<py::dict>();
+            ea_layer &e = layers_[l];
+            std::memset(&e, 0, sizeof(e));
+            int64_t qd = (int64_t)m_.n_head * m_.hd, kvd = (int64_t)m_.n_kv * m_.hd;
+            e.attn_norm = vec(L["attn_norm"], m_.d, "attn_norm");
+            e.ffn_norm = vec(L["ffn_norm"], m_.d, "ffn_norm");
+            e.wq = mat(L["wq"]);
+            e.wk = mat(L["wk"]);
+            e.wv = mat(L["wv"]);
+            e.wo = mat(L["wo"]);
+            e.gate = mat(L["gate"]);
+            e.up = mat(L["up"]);
+            e.down = mat(L["down"]);
+            e.bq = opt_vec(L, "bq", qd);
+            e.bk = opt_vec(L, "bk", kvd);
+            e.bv = opt_vec(L, "bv", kvd);
+            e.q_norm = opt_vec(L, "q_norm", m_.hd);
+            e.k_norm = opt_vec(L, "k_norm", m_.hd);
+            e.post_attn_norm = opt_vec(L, "post_attn_norm", m_.d);
+            e.post_ffn_norm = opt_vec(L, "post_ffn_norm", m_.d);
+            if ((e.bq != nullptr) != (e.bk != nullptr) || (e.bk != nullptr) != (e.bv != nullptr))
+                throw py::value_error("q, k, v biases must come together");
+            if ((e.q_norm != nullptr) != (e.k_norm != nullptr)) throw py::value_error("q and k norms must come together");
+        }
+        m_.layers = layers_.data();
+        if (!freq_factors.is_none()) m_.rope_freq_factors = vec(freq_factors.cast<py::array>(), m_.rope_dim / 2, "freq");
+        size_t elems = (size_t)m_.n_layer * m_.n_kv * m_.n_ctx * m_.hd;
+        bool f16 = kcache.dtype().is(py::dtype("float16"));
+        if (!f16 && !kcache.dtype().is(py::dtype::of<float>())) throw py::type_error("KV cache must be float16 or float32");
+        if (!kcache.dtype().is(vcache.dtype())) throw py::type_error("K and V caches must have one dtype");
+        for (py::array *a : {&kcache, &vcache}) {
+            if ((size_t)a->size() != elems) throw py::value_error("KV cache has the wrong size");
+            if (!(a->flags() & py::array::c_style) || !a->writeable()) throw py::value_error("KV cache must be C-contiguous and writable");
+            keep_.append(*a);
+        }
+        m_.kcache = kcache.mutable_data();
+        m_.vcache = vcache.mutable_data();
+        m_.kv_f16 = f16;
+        char err[256] = {0};
+        ws_ = ea_llm_ws_new(&m_, err, sizeof err);
+        if (!ws_) throw py::value_error(std::string("llm decoder: ") + err);
+    }
+
+    ~Decoder() { ea_llm_ws_free(ws_); }
+
+    void decode(int token, int pos, py::array logits, int nthreads) {
+        if (!logits.dtype().is(py::dtype::of<float>()) || logits.size() != m_.vocab ||
+            !(logits.flags() & py::array::c_style) || !logits.writeable())
+            throw py::value_error("logits must be a writable C-contiguous float32 array of vocab elements");
+        if (token < 0 || token >= m_.vocab) throw py::value_error("token id out of range");
+        if (pos < 0 || pos >= m_.n_ctx) throw py::value_error("position out of the context");
+        float *out = (float *)logits.mutable_data();
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = ea_llm_decode(&m_, ws_, token, pos, out, nthreads);
+        }
+        if (rc != EA_OK) throw std::runtime_error("llm decode failed: " + std::to_string(rc));
+    }
+
+  private:
+    ea_mat mat(py::handle h) {
+        py::tuple t = h.cast<py::tuple>();
+        if (py::len(t) != 4) throw py::value_error("a matrix is (type_id, uint8 array, rows, k)");
+        py::array a = t[1].cast<py::array>();
+        ea_mat w;
+        w.type = (ea_type)t[0].cast<int>();
+        w.rows = t[2].cast<int64_t>();
+        w.k = t[3].cast<int64_t>();
+        size_t row = ea_row_size(w.type, w.k);
+        if (row == 0 || (size_t)a.nbytes() < row * (size_t)w.rows) throw py::value_error("matrix buffer too short");
+        if (!(a.flags() & py::array::c_style)) throw py::value_error("matrix buffer must be C-contiguous");
+        w.data = a.data();
+        keep_.append(a);
+        return w;
+    }
+
+    const float *vec(py::handle h, int64_t n, const char *what) {
+        py::array a = h.cast<py::array>();
+        if (!a.dtype().is(py::dtype::of<float>()) || a.size() != n || !(a.flags() & py::array::c_style))
+            throw py::value_error(std::string(what) + ": need a C-contiguous float32 vector of " + std::to_string(n));
+        keep_.append(a);
+        return (const float *)a.data();
+    }
+
+    const float *opt_vec(py::dict &L, const char *key, int64_t n) {
+        if (!L.contains(key) || L[key].is_none()) return nullptr;
+        return vec(L[key], n, key);
+    }
+
+    ea_llm m_;
+    std::vector<ea_layer> layers_;
+    ea_llm_ws *ws_ = nullptr;
+    py::list keep_;  // the arrays the pointers point into
+};
+
+}  // namespace
+
+void ea_bind_llm(py::module_ &m) {
+    py::class_<Decoder>(m, "LLMDecoder", "One-token decode step of a llama-family model in C.")
+        .def(py::init<py::dict, py::tuple, py::tuple, py::array, py::list, py::array, py::array, py::object>(),
+             py::arg("config"), py::arg("tok_embd"), py::arg("output"), py::arg("output_norm"), py::arg("layers"),
+             py::arg("kcache"), py::arg("vcache"), py::arg("rope_freq_factors") = py::none())
+        .def("decode", &Decoder::decode, py::arg("token"), py::arg("pos"), py::arg("logits"), py::arg("threads") = 0,
+             "Run one token at `pos`, write its K/V into the cache and the logits into `logits`.");
+}

@@ -1,0 +1,205 @@
+"""The transformer forward pass, in numpy over the edgeai kernels (read it top to bottom).
+
+Every matrix product is ``edgeai.matmul(x, W)`` with W the quantized tensor of the file, used in
+place: M = T > 1 rows (prefill) take the GEMM path, M = 1 (decode) the GEMV path. The decode step
+also exists in C (``kernels/model/llama-forward.c``, see :mod:`edgeai.llm.fast`), which runs the
+same computation without Python between the kernels; this module is its readable twin and the
+prefill path.
+"""
+import contextlib
+import math
+from typing import Optional
+
+import numpy as np
+
+from ..tensor import matmul
+from .config import ModelConfig
+from .weights import ModelWeights, embed_rows
+
+
+_BLAS = None
+
+
+def blas_single_thread():
+    """A context in which numpy's BLAS runs on one thread.
+
+    edgeai's pool already keeps every core busy; OpenBLAS's own threads would then spin against it
+    (measured here: a (3, 384, 64) @ (3, 64, 128) batched matmul takes 23 ms with 2 BLAS threads on
+    a busy 2-core machine, 0.2 ms with one).
+    """
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS = ThreadpoolController()
+        except ImportError:
+            _BLAS = False
+    return _BLAS.limit(limits=1, user_api="blas") if _BLAS else contextlib.nullcontext()
+
+
+class KVCache:
+    """Keys and values of every layer, for ``n_ctx`` positions.
+
+    Attributes:
+        k: (n_layer, n_kv_head, n_ctx, head_dim); v: (n_layer, n_kv_head, head_dim, n_ctx), stored
+            transposed so that attention's weighted sum over positions is one dot product per
+            dimension. float16 by default: half the memory (and the bandwidth decode spends on them).
+        pos: number of positions filled.
+    """
+
+    def __init__(self, cfg: ModelConfig, n_ctx: int, dtype=np.float16):
+        self.k = np.zeros((cfg.n_layer, cfg.n_kv_head, n_ctx, cfg.head_dim), dtype=dtype)
+        self.v = np.zeros((cfg.n_layer, cfg.n_kv_head, cfg.head_dim, n_ctx), dtype=dtype)
+        self.n_ctx = n_ctx
+        self.pos = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self.k.nbytes + self.v.nbytes
+
+
+def rmsnorm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
+    """x (T, n) -> x / rms(x) * w, per row."""
+    ms = np.mean(np.square(x, dtype=np.float32), axis=-1, keepdims=True)
+    return (x * (1.0 / np.sqrt(ms + eps))) * w
+
+
+def rope_tables(cfg: ModelConfig, positions: np.ndarray, theta: float, scale: float,
+                factors: Optional[np.ndarray]):
+    """cos, sin of shape (T, rope_dim/2) for the given positions."""
+    half = cfg.rope_dim // 2
+    inv = theta ** (-np.arange(0, half, dtype=np.float64) * 2.0 / cfg.rope_dim)
+    if factors is not None:
+        inv = inv / factors.astype(np.float64)
+    ang = (positions.astype(np.float64)[:, None] / scale) * inv[None, :]
+    return np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+
+
+def apply_rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rope_dim: int, neox: bool) -> None:
+    """Rotate x (T, heads, hd) in place. Pairs are (i, i+rope_dim/2) if neox, else (2i, 2i+1)."""
+    c, s = cos[:, None, :], sin[:, None, :]
+    if neox:
+        half = rope_dim // 2
+        a, b = x[..., :half].copy(), x[..., half:rope_dim].copy()
+        x[..., :half] = a * c - b * s
+        x[..., half:rope_dim] = a * s + b * c
+    else:
+        a, b = x[..., 0:rope_dim:2].copy(), x[..., 1:rope_dim:2].copy()
+        x[..., 0:rope_dim:2] = a * c - b * s
+        x[..., 1:rope_dim:2] = a * s + b * c
+
+
+def gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(np.float32(math.sqrt(2.0 / math.pi)) * (x + np.float32(0.044715) * x * x * x)))
+
+
+def silu(x: np.ndarray) -> np.ndarray:
+    return x / (1.0 + np.exp(-x))
+
+
+def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: ModelConfig,
+              window: int) -> np.ndarray:
+    """Causal grouped-query attention of T new queries over the cache.
+
+    Args:
+        q: (T, n_head, hd) rotated queries at positions pos0 .. pos0+T-1.
+        kc: (n_kv, S, hd) keys of positions 0 .. S-1, S = pos0 + T; vc: (n_kv, hd, S) values.
+        window: sliding window (0: none): a query sees keys at distance < window.
+    Returns:
+        (T, n_head * hd).
+    """
+    T, H, hd = q.shape
+    kvh, S = kc.shape[0], kc.shape[1]
+    g = H // kvh
+    # heads h = kv * g + j share kv head `kv`
+    qg = np.ascontiguousarray(q.transpose(1, 0, 2)).reshape(kvh, g * T, hd)  # (kv, g*T, hd)
+    kt = np.ascontiguousarray(kc.transpose(0, 2, 1), dtype=np.float32)      # (kv, hd, S)
+    scores = np.matmul(qg, kt) * np.float32(cfg.attn_scale)                 # (kv, g*T, S)
+    scores = scores.reshape(kvh, g, T, S)
+    qpos = pos0 + np.arange(T)[:, None]
+    kpos = np.arange(S)[None, :]
+    masked = kpos > qpos
+    if window:
+        masked |= (qpos - kpos) >= window
+    scores[:, :, masked] = -np.inf
+    scores -= scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores, out=scores)
+    p /= p.sum(axis=-1, keepdims=True)
+    vt = np.ascontiguousarray(vc.transpose(0, 2, 1), dtype=np.float32)      # (kv, S, hd)
+    out = np.matmul(p.reshape(kvh, g * T, S), vt)                           # (kv, g*T, hd)
+    return np.ascontiguousarray(out.reshape(H, T, hd).transpose(1, 0, 2)).reshape(T, H * hd)
+
+
+def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
+            threads: Optional[int] = None) -> np.ndarray:
+    """Run ``tokens`` at positions ``cache.pos ..`` (see :func:`forward_pass`) with numpy's BLAS on one thread."""
+    with blas_single_thread():
+        return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
+
+
+def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
+                 threads: Optional[int] = None) -> np.ndarray:
+    """Run ``tokens`` at positions ``cache.pos ..`` and append their keys/values to the cache.
+
+    Args:
+        tokens: (T,) int token ids.
+        cache: the KV cache; ``cache.pos`` advances by T.
+        all_logits: return logits of every position, else of the last only.
+        threads: kernel threads.
+    Returns:
+        float32 logits (T, vocab) or (1, vocab).
+    """
+    T = len(tokens)
+    pos0 = cache.pos
+    H, KV, hd = cfg.n_head, cfg.n_kv_head, cfg.head_dim
+    positions = np.arange(pos0, pos0 + T)
+    cos_g, sin_g = rope_tables(cfg, positions, cfg.rope_theta, cfg.rope_scale, w.rope_freq_factors)
+    if cfg.sliding_window:
+        cos_l, sin_l = rope_tables(cfg, positions, cfg.rope_local_theta, 1.0, None)
+
+    x = embed_rows(w.tok_embd, tokens)                                      # (T, d)
+    if cfg.embed_scale != 1.0:
+        x *= np.float32(cfg.embed_scale)
+    for li, L in enumerate(w.layers):
+        local = cfg.is_local_layer(li)
+        # ---- attention
+        h = rmsnorm(x, L.attn_norm, cfg.norm_eps)                            # (T, d)
+        q = matmul(h, L.wq, threads=threads)                                 # (T, d) @ Wq (H*hd, d)^T -> (T, H*hd)
+        k = matmul(h, L.wk, threads=threads)                                 # -> (T, KV*hd)
+        v = matmul(h, L.wv, threads=threads)                                 # -> (T, KV*hd)
+        if L.bq is not None:
+            q += L.bq
+            k += L.bk
+            v += L.bv
+        q, k, v = q.reshape(T, H, hd), k.reshape(T, KV, hd), v.reshape(T, KV, hd)
+        if cfg.qk_norm:
+            q = rmsnorm(q, L.q_norm, cfg.norm_eps)
+            k = rmsnorm(k, L.k_norm, cfg.norm_eps)
+        cos, sin = (cos_l, sin_l) if local else (cos_g, sin_g)
+        apply_rope(q, cos, sin, cfg.rope_dim, cfg.rope_neox)
+        apply_rope(k, cos, sin, cfg.rope_dim, cfg.rope_neox)
+        cache.k[li, :, pos0:pos0 + T] = k.transpose(1, 0, 2)                 # (KV, T, hd)
+        cache.v[li, :, :, pos0:pos0 + T] = v.transpose(1, 2, 0)              # (KV, hd, T)
+        att = attention(q, cache.k[li, :, :pos0 + T], cache.v[li, :, :, :pos0 + T], pos0, cfg,
+                        cfg.sliding_window if local else 0)                  # (T, H*hd)
+        o = matmul(att, L.wo, threads=threads)                               # (T, H*hd) @ Wo (d, H*hd)^T -> (T, d)
+        if cfg.post_norms:
+            o = rmsnorm(o, L.post_attn_norm, cfg.norm_eps)
+        x += o
+        # ---- gated feed-forward
+        h = rmsnorm(x, L.ffn_norm, cfg.norm_eps)
+        gate = matmul(h, L.w_gate, threads=threads)                          # (T, d) @ (ff, d)^T -> (T, ff)
+        up = matmul(h, L.w_up, threads=threads)                              # -> (T, ff)
+        act = (gelu_tanh(gate) if cfg.activation == "gelu_tanh" else silu(gate)) * up
+        f = matmul(np.ascontiguousarray(act, dtype=np.float32), L.w_down, threads=threads)  # (T, ff) @ (d, ff)^T -> (T, d)
+        if cfg.post_norms:
+            f = rmsnorm(f, L.post_ffn_norm, cfg.norm_eps)
+        x += f
+    cache.pos = pos0 + T
+    if not all_logits:
+        x = x[-1:]
+    x = np.ascontiguousarray(rmsnorm(x, w.output_norm, cfg.norm_eps), dtype=np.float32)
+    logits = matmul(x, w.output, threads=threads)                            # (T, d) @ (vocab, d)^T -> (T, vocab)
+    if cfg.final_softcap:
+        logits = np.tanh(logits / cfg.final_softcap) * cfg.final_softcap
+    return logits

@@ -1,0 +1,78 @@
+"""Conv2d as im2col + edgeai's GEMM path (weights in a GGUF block format), in C (kernels/nn/conv2d.c).
+
+ONNX Conv: x[B, C, H, W], w[O, C/g, kh, kw] -> y[B, O, oh, ow]. For each group the input patches
+become rows of a column matrix cols[rows*ow, Kp] (the (c, kh, kw) order of the weight rows, zero
+padded to the block multiple Kp) and ``ea_matmul(cols, W_g[O/g, Kp])`` gives y in NHWC order,
+transposed into NCHW. Rows are processed in chunks so the column buffer stays under
+``CHUNK_BYTES`` whatever the image size; im2col and the GEMM use the kernel thread pool.
+"""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import _C
+from ..errors import ShapeError
+from ..tensor import QuantizedTensor, _check_threads
+
+CHUNK_BYTES = 16 << 20  # bound on the float32 column buffer of one chunk
+
+
+def conv_output_size(size: int, k: int, stride: int, dil: int, pad0: int, pad1: int) -> int:
+    """Output length of one spatial axis (ONNX Conv semantics)."""
+    return (size + pad0 + pad1 - dil * (k - 1) - 1) // stride + 1
+
+
+def same_pads(size: int, k: int, stride: int, dil: int, upper: bool) -> Tuple[int, int]:
+    """auto_pad SAME_UPPER / SAME_LOWER: pads that make out = ceil(size / stride)."""
+    out = -(-size // stride)
+    total = max(0, (out - 1) * stride + dil * (k - 1) + 1 - size)
+    small = total // 2
+    return (small, total - small) if upper else (total - small, small)
+
+
+def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out_channels: int,
+           kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int],
+           group: int, k_real: int, threads: Optional[int] = None, x_scale: float = 1.0,
+           y_scale: float = 1.0) -> np.ndarray:
+    """2-D convolution through im2col and edgeai's matmul kernels.
+
+    Args:
+        x: float32 input ``[B, C, H, W]``.
+        w: weights ``[O, Kp]``: row o holds filter o flattened as (c, kh, kw), zero-padded from
+            ``k_real = (C/g)*kh*kw`` to the format's block multiple ``Kp``.
+        bias: float32 ``[O]`` or None.
+        out_channels: O. kernel: (kh, kw). strides, dilations: 2 ints each.
+        pads: (top, left, bottom, right) as in ONNX.
+        group: number of groups g (C and O are multiples of it).
+        k_real: unpadded row length.
+        threads: kernel threads (None: edgeai's global count).
+        x_scale, y_scale: the input is multiplied by x_scale on its way into the column buffer, the
+            product by y_scale before the bias (the activation prescale of edgeai.onnx.ops).
+    Returns:
+        float32 ``[B, O, oh, ow]``.
+    Raises:
+        ShapeError: input rank or channels that do not fit the weights, or an empty output.
+    """
+    if x.ndim != 4:
+        raise ShapeError(f"Conv expects a 4-D input [B, C, H, W], got shape {x.shape}")
+    b, c, h, wd = x.shape
+    kh, kw = kernel
+    sh, sw = strides
+    dh, dw = dilations
+    pt, pl, pb, pr = pads
+    if c % group or (c // group) * kh * kw != k_real or out_channels % group:
+        raise ShapeError(f"Conv input has {c} channels; the weights expect {k_real // (kh * kw) * group} "
+                         f"(group={group}, kernel={kh}x{kw})")
+    oh = conv_output_size(h, kh, sh, dh, pt, pb)
+    ow = conv_output_size(wd, kw, sw, dw, pl, pr)
+    if oh <= 0 or ow <= 0:
+        raise ShapeError(f"Conv output would be empty: input {h}x{wd}, kernel {kh}x{kw}, pads {list(pads)}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.empty((b, out_channels, oh, ow), dtype=np.float32)
+    geom = dict(batch=b, in_c=c, in_h=h, in_w=wd, out_c=out_channels, out_h=oh, out_w=ow, kh=kh, kw=kw, sh=sh,
+                sw=sw, dh=dh, dw=dw, pad_top=pt, pad_left=pl, group=group, k_real=k_real, k_padded=w.shape[1])
+    if bias is not None:
+        bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
+    _C.conv2d(w.fmt.type_id, w.data, x, bias, y, geom, float(x_scale), float(y_scale), CHUNK_BYTES,
+              _check_threads(threads))
+    return y

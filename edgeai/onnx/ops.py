@@ -1,0 +1,206 @@
+"""edgeai's ONNX custom ops: quantized MatMul/Gemm and Conv running on edgeai's kernels.
+
+Why onnxruntime-extensions Python custom ops: ONNX Runtime's wheel ships no C API headers, so a
+C custom-op library would have to be built against headers we do not have; onnxruntime-extensions
+registers Python functions as ops of the ``ai.onnx.contrib`` domain in a stock ONNX Runtime, and
+the kernels run in C with the GIL released. ONNX Runtime runs the rest of the graph.
+
+onnxruntime-extensions' stock Python hook returns each op's output as ``flatten().tolist()``, which
+its C++ side then converts back element by element (~0.25 us per float: 140 ms for one
+32x128x128 feature map). Its C++ side accepts a numpy array just as well, so :func:`register`
+installs a hook that hands back the contiguous array (memcpy), else identical. Measured cost on
+this machine after that: ~20 us per op call, plus copies of the op's inputs and output (ORT hands
+Python ops a copy of every input, the uint8 weights included: ~0.8 ms per 10 MB).
+
+Ops (domain ``ai.onnx.contrib``; every node carries its geometry in one JSON string ``params``):
+    EdgeaiMatMul(X[..., K] f32, W[N, Kp] u8 blocks, B[N or 0] f32) -> Y[..., N]
+    EdgeaiConv(X[B, C, H, W] f32, W[O, Kp] u8 blocks, B[O or 0] f32) -> Y[B, O, oh, ow]
+"""
+import json
+import sys
+import threading
+from functools import lru_cache
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import QuantizedTensor, matmul
+from .im2col import conv2d, conv_output_size, same_pads
+
+DOMAIN = "ai.onnx.contrib"
+MATMUL_OP = "EdgeaiMatMul"
+CONV_OP = "EdgeaiConv"
+
+_state = threading.local()
+_registered = False
+_lock = threading.Lock()
+
+
+def set_threads(n: Optional[int]) -> None:
+    """Kernel threads for the ops run by this Python thread (None: edgeai's global count)."""
+    _state.threads = n
+
+
+def _threads() -> Optional[int]:
+    return getattr(_state, "threads", None)
+
+
+@lru_cache(maxsize=4096)
+def _params(text: str) -> dict:
+    return json.loads(text)
+
+
+def _weights(w: np.ndarray, p: dict) -> QuantizedTensor:
+    return QuantizedTensor(np.ascontiguousarray(w).reshape(-1).view(np.uint8), p["fmt"], (p["n"], p["kp"]))
+
+
+# GGUF's 8-bit activation blocks store their scale d = max|block| / 127 as fp16: blocks whose max
+# is above ~8.3e6 overflow to inf and blocks below ~7.8e-3 fall into fp16 subnormals (lost bits).
+# Diffusion UNets run at both extremes, so activations are scaled by a power of two (exact in
+# float) that puts the tensor's max at 2**_ACT_TARGET_EXP; blocks down to ~1e-8 of it stay normal.
+_ACT_TARGET_EXP = 20
+
+
+def _act_scale(x: np.ndarray) -> Tuple[float, float]:
+    """(2**e, 2**-e) with e putting max|x| near 2**20; (1, 1) for an all-zero or non-finite x."""
+    amax = max(float(x.max()), -float(x.min())) if x.size else 0.0
+    if amax == 0.0 or not np.isfinite(amax):
+        return 1.0, 1.0
+    e = _ACT_TARGET_EXP - int(np.ceil(np.log2(amax)))
+    return float(2.0 ** e), float(2.0 ** -e)
+
+
+def _prescale(x: np.ndarray) -> Tuple[np.ndarray, float]:
+    """``x`` scaled by :func:`_act_scale` (a new array unless the scale is 1), and the unscale."""
+    scale, unscale = _act_scale(x)
+    return (x * np.float32(scale) if scale != 1.0 else x), unscale
+
+
+def run_matmul(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.ndarray:
+    """``Y[..., N] = X[..., K] @ W[N, K]^T + B``; X is zero-padded to the block multiple Kp.
+
+    Args:
+        x: float32 ``[..., K]``. w: the uint8 block bytes of ``[N, Kp]``. bias: ``[N]`` or empty.
+        params: JSON with fmt, n, k, kp.
+    Returns:
+        float32 ``[..., N]``.
+    """
+    p = _params(params)
+    k, kp = p["k"], p["kp"]
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] != k:
+        raise ShapeError(f"{MATMUL_OP}: input has shape {x.shape}, the weights expect K={k}")
+    x, unscale = _prescale(x)
+    if kp != k:
+        xp = np.zeros(x.shape[:-1] + (kp,), dtype=np.float32)
+        xp[..., :k] = x
+        x = xp
+    y = matmul(np.ascontiguousarray(x), _weights(w, p), threads=_threads())
+    if unscale != 1.0:
+        y *= np.float32(unscale)
+    if bias.size:
+        y += bias
+    return y
+
+
+def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.ndarray:
+    """ONNX Conv (2-D) through im2col + edgeai's GEMM path; see :func:`edgeai.onnx.im2col.conv2d`."""
+    p = _params(params)
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4:
+        raise ShapeError(f"{CONV_OP}: input must be [B, C, H, W], got shape {x.shape}")
+    kh, kw = p["kernel"]
+    pads = p["pads"]
+    if p["auto_pad"] in ("SAME_UPPER", "SAME_LOWER"):
+        up = p["auto_pad"] == "SAME_UPPER"
+        top, bottom = same_pads(x.shape[2], kh, p["strides"][0], p["dilations"][0], up)
+        left, right = same_pads(x.shape[3], kw, p["strides"][1], p["dilations"][1], up)
+        pads = [top, left, bottom, right]
+    scale, unscale = _act_scale(x)
+    return conv2d(x, _weights(w, p), bias if bias.size else None, out_channels=p["n"], kernel=(kh, kw),
+                  strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
+                  threads=_threads(), x_scale=scale, y_scale=unscale)
+
+
+def register() -> str:
+    """Register the ops with onnxruntime-extensions (once per process).
+
+    Returns:
+        Path of the onnxruntime-extensions library to pass to
+        ``SessionOptions.register_custom_ops_library``.
+    Raises:
+        ImportError: onnxruntime-extensions is not installed (``pip install edgeai[onnx]``).
+    """
+    global _registered
+    # onnxruntime-extensions imports torch and transformers when installed, for tokenizer converters
+    # edgeai does not use: ~200 MB of RSS and seconds of start-up. Both are hidden during that import
+    # (a None entry makes `import x` raise ImportError, which it handles) unless already loaded, so
+    # neither is imported, nor caches a wrong "not installed" answer.
+    hide = [m for m in ("torch", "transformers") if m not in sys.modules]
+    for m in hide:
+        sys.modules[m] = None
+    try:
+        from onnxruntime_extensions import PyCustomOpDef, get_library_path, onnx_op
+    except ImportError as exc:
+        raise ImportError("edgeai's quantized ONNX ops need onnxruntime-extensions: "
+                          "pip install 'edgeai[onnx]'") from exc
+    finally:
+        for m in hide:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]
+    with _lock:
+        if not _registered:
+            sig = dict(inputs=[PyCustomOpDef.dt_float, PyCustomOpDef.dt_uint8, PyCustomOpDef.dt_float],
+                       outputs=[PyCustomOpDef.dt_float], attrs={"params": PyCustomOpDef.dt_string})
+
+            @onnx_op(op_type=MATMUL_OP, **sig)
+            def _matmul(x, w, b, **attrs):
+                return _guarded(run_matmul, x, w, b, attrs["params"])
+
+            @onnx_op(op_type=CONV_OP, **sig)
+            def _conv(x, w, b, **attrs):
+                return _guarded(run_conv, x, w, b, attrs["params"])
+
+            PyCustomOpDef.install_hooker(_invoke)
+            _registered = True
+    return get_library_path()
+
+
+def take_error() -> Optional[BaseException]:
+    """The first exception raised by an op during the last run on this thread (cleared)."""
+    err = getattr(_state, "error", None)
+    _state.error = None
+    return err
+
+
+def _guarded(fn, x, w, b, params: str) -> np.ndarray:
+    """Run an op; an exception must not cross into onnxruntime-extensions' C++ (it aborts the
+    process), so it is kept for InferenceSession.run to raise, and a zero tensor goes back."""
+    try:
+        return fn(x, w, b, params)
+    except Exception as exc:  # noqa: BLE001 - re-raised by InferenceSession.run
+        if getattr(_state, "error", None) is None:
+            _state.error = exc
+        lead = x.shape[:-1] if x.ndim >= 1 else ()
+        return np.zeros(lead + (int(_params(params)["n"]),), np.float32)
+
+
+def _invoke(k_id, feed, attributes):
+    """onnxruntime-extensions' op-invocation hook, returning outputs as flat arrays instead of lists."""
+    from onnxruntime_extensions import _ocos
+    op = _ocos.Opdef._odlist.get(k_id)
+    if op is None:
+        raise RuntimeError(f"no Python custom op with id {k_id} (decorate it with @onnx_op)")
+    rv = op.body(*feed, **op.cast_attributes(attributes))
+    res = []
+    for r in (rv if isinstance(rv, tuple) else (rv,)):
+        r = np.asarray(r)
+        res.append(r.shape)
+        # string tensors still travel as lists (the C++ side reads them as std::vector<std::string>)
+        res.append(r.flatten().tolist() if r.dtype.kind in "OUS" else np.ascontiguousarray(r).reshape(-1))
+    return (k_id,) + tuple(res)
+
+
+__all__ = ["DOMAIN", "MATMUL_OP", "CONV_OP", "register", "run_matmul", "run_conv", "set_threads",
+           "conv_output_size"]

@@ -1,0 +1,295 @@
+"""Rewrite an ONNX model's MatMul / Gemm / Conv nodes into edgeai quantized custom-op nodes.
+
+Each rewritten node gets its weights as GGUF block bytes (a uint8 initializer ``<node>.q``), laid
+out ``[N, Kp]``: N output features, K inputs zero-padded to the format's block multiple Kp.
+    MatMul(A[..., K], B[K, N])                -> EdgeaiMatMul(A, W = B^T)
+    Gemm(A, B, C; alpha, beta, transA, transB) -> [Transpose(A)] EdgeaiMatMul(A', W = alpha * B'^T, beta * C)
+    Conv(X, W[O, C/g, kh, kw], bias)           -> EdgeaiConv(X, W.reshape(O, C/g*kh*kw), bias)
+Everything else, and layers too small to gain, stays float for ONNX Runtime.
+"""
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+import numpy as np
+
+from ..errors import FormatError, ModelFileError, UnsupportedArchitectureError
+from ..formats import format_info
+from ..tensor import quantize as ea_quantize
+from .ops import CONV_OP, DOMAIN, MATMUL_OP
+
+QUANTIZABLE = ("MatMul", "Gemm", "Conv")
+DEFAULT_MIN_PARAMS = 1024  # below this many weights a layer stays float: the op call costs more
+
+
+class UnsupportedOperatorError(UnsupportedArchitectureError):
+    """A node asked to be quantized whose op or attributes edgeai's ops do not cover."""
+
+
+@dataclass
+class QuantizeReport:
+    """What :func:`quantize` did.
+
+    Attributes:
+        fmt: the block format used.
+        quantized: names of rewritten nodes.
+        skipped: node name -> why it stayed float.
+        float_bytes: bytes of the float weights that were replaced.
+        quant_bytes: bytes of their block-format replacements.
+        initializer_bytes_before / initializer_bytes_after: all initializers of the model.
+    """
+
+    fmt: str
+    quantized: List[str] = field(default_factory=list)
+    skipped: Dict[str, str] = field(default_factory=dict)
+    float_bytes: int = 0
+    quant_bytes: int = 0
+    initializer_bytes_before: int = 0
+    initializer_bytes_after: int = 0
+
+
+class _Skip(Exception):
+    """This node stays float (reason in args[0])."""
+
+
+def _attrs(node) -> dict:
+    from onnx import helper
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _check_finite(name: str, arr: np.ndarray) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ModelFileError(f"initializer {name!r} has {bad} NaN/Inf values; refusing to quantize it")
+
+
+def _pack(w_nk: np.ndarray, fmt: str) -> Tuple[np.ndarray, int, int]:
+    """Quantize ``w[N, K]`` rows, zero-padding K to the block multiple. Returns (bytes, K, Kp)."""
+    info = format_info(fmt)
+    n, k = w_nk.shape
+    kp = -(-k // info.block_size) * info.block_size
+    if kp != k:
+        padded = np.zeros((n, kp), dtype=np.float32)
+        padded[:, :k] = w_nk
+        w_nk = padded
+    return ea_quantize(np.ascontiguousarray(w_nk, dtype=np.float32), info).data, k, kp
+
+
+def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[str, Path, None] = None, *,
+             nodes: Optional[Iterable[str]] = None, op_types: Iterable[str] = QUANTIZABLE,
+             min_params: int = DEFAULT_MIN_PARAMS) -> QuantizeReport:
+    """Quantize an ONNX model's MatMul / Gemm / Conv weights to a GGUF block format.
+
+    Args:
+        model_path: float ONNX model.
+        fmt: ``"q8_0"``, ``"q4_0"``, ``"q4_K"`` (any weight format edgeai has a matmul kernel for).
+        out_path: where to write the quantized model (atomically). Required.
+        nodes: names of the nodes to quantize; each must be quantizable, or this raises. None: every
+            MatMul / Gemm / Conv whose weights are initializers and that has at least ``min_params``
+            weights (the rest stay float and are listed in the report).
+        op_types: op types considered when ``nodes`` is None.
+        min_params: smallest layer (weight count) quantized when ``nodes`` is None.
+    Returns:
+        A :class:`QuantizeReport`.
+    Raises:
+        ModelFileError: unreadable model, or NaN/Inf weights in a layer to quantize.
+        UnsupportedOperatorError: a node in ``nodes`` that is missing, of another op type, or has
+            attributes edgeai's ops do not cover.
+        FormatError: unknown or non-weight format.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    info = format_info(fmt)
+    if not info.is_weight or info.name in ("f32",):
+        raise FormatError(f"{info.name} is not a quantized weight format")
+    from .. import _C
+    if not (_C.dispatch("quantize", info.type_id) and (_C.dispatch("dot", info.type_id)
+                                                      or _C.dispatch("gemm", info.type_id))):
+        raise FormatError(f"this edgeai build has no {info.name} quantize + matmul kernels "
+                          f"(see edgeai.cpu_info()['kernels'])")
+    if out_path is None:
+        raise ValueError("out_path is required")
+    try:
+        model = onnx.load(str(model_path))
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"cannot read ONNX model {model_path}: {exc}") from exc
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    graph_inputs = {i.name for i in graph.input}
+    wanted = None if nodes is None else list(nodes)
+    names = [n.name for n in graph.node]
+    if wanted is not None:
+        missing = [n for n in wanted if n not in names]
+        if missing:
+            raise UnsupportedOperatorError(f"no node named {', '.join(map(repr, missing))} in {model_path}")
+    op_types = tuple(op_types)
+    report = QuantizeReport(info.name)
+    report.initializer_bytes_before = sum(numpy_helper.to_array(t).nbytes for t in graph.initializer)
+    used_names = set(names) | set(inits)
+
+    def init_array(name: str) -> np.ndarray:
+        if name not in inits or name in graph_inputs:
+            raise _Skip(f"input {name!r} is not a constant initializer")
+        return numpy_helper.to_array(inits[name])
+
+    def unique(base: str) -> str:
+        name, i = base, 1
+        while name in used_names:
+            name, i = f"{base}_{i}", i + 1
+        used_names.add(name)
+        return name
+
+    new_nodes, new_inits = [], []
+    for idx, node in enumerate(graph.node):
+        label = node.name or f"{node.op_type}_{idx}"
+        explicit = wanted is not None and node.name in wanted
+        if wanted is not None and not explicit:
+            new_nodes.append(node)
+            continue
+        if not explicit and node.op_type not in op_types:
+            new_nodes.append(node)
+            continue
+        try:
+            if node.op_type not in QUANTIZABLE:
+                raise UnsupportedOperatorError(
+                    f"node {label!r} is a {node.op_type}; edgeai quantizes only {', '.join(QUANTIZABLE)}")
+            rewritten = _rewrite(node, label, init_array, unique, info.name, explicit, min_params)
+        except _Skip as why:
+            if explicit:
+                raise UnsupportedOperatorError(f"cannot quantize node {label!r} ({node.op_type}): {why}") from None
+            report.skipped[label] = str(why)
+            new_nodes.append(node)
+            continue
+        nodes_out, inits_out, fbytes = rewritten
+        new_nodes.extend(nodes_out)
+        new_inits.extend(inits_out)
+        report.quantized.append(label)
+        report.float_bytes += fbytes
+        report.quant_bytes += sum(len(t.raw_data) for t in inits_out if t.data_type == onnx.TensorProto.UINT8)
+
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    graph.initializer.extend(new_inits)
+    # drop float weights no node reads any more
+    read = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    read |= _subgraph_inputs(graph)
+    keep = [t for t in graph.initializer if t.name in read]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    if report.quantized and not any(o.domain == DOMAIN for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(DOMAIN, 1))
+    report.initializer_bytes_after = sum(numpy_helper.to_array(t).nbytes for t in graph.initializer)
+    _save_atomic(model, Path(out_path))
+    return report
+
+
+def _subgraph_inputs(graph) -> set:
+    """Names read inside If/Loop/Scan bodies (they may use outer initializers)."""
+    out = set()
+    for n in graph.node:
+        for a in n.attribute:
+            for g in list(a.graphs) + ([a.g] if a.HasField("g") else []):
+                out |= {i for m in g.node for i in m.input}
+                out |= _subgraph_inputs(g)
+    return out
+
+
+def _rewrite(node, label, init_array, unique, fmt, explicit, min_params):
+    """One node -> (new nodes, new initializers, float bytes replaced). Raises _Skip."""
+    from onnx import helper, numpy_helper
+    a = _attrs(node)
+    if node.op_type == "Conv":
+        if len(node.input) < 2:
+            raise _Skip("Conv without weights")
+        w = init_array(node.input[1])
+        if w.ndim != 4:
+            raise _Skip(f"only 2-D Conv is supported (weights of rank {w.ndim})")
+        if not explicit and w.size < min_params:
+            raise _Skip(f"{w.size} weights < min_params={min_params}")
+        _check_finite(node.input[1], w)
+        o, cg, kh, kw = w.shape
+        group = int(a.get("group", 1))
+        auto_pad = a.get("auto_pad", "NOTSET")
+        if auto_pad not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+            raise _Skip(f"auto_pad={auto_pad!r}")
+        if "kernel_shape" in a and list(a["kernel_shape"]) != [kh, kw]:
+            raise _Skip(f"kernel_shape {a['kernel_shape']} does not match weights {w.shape}")
+        if o % group:
+            raise _Skip(f"{o} output channels not a multiple of group={group}")
+        pads = list(a.get("pads", [0, 0, 0, 0])) if auto_pad == "NOTSET" else [0, 0, 0, 0]
+        bias = np.zeros(0, np.float32)
+        if len(node.input) > 2 and node.input[2]:
+            bias = init_array(node.input[2]).astype(np.float32).reshape(-1)
+            _check_finite(node.input[2], bias)
+        data, k, kp = _pack(w.reshape(o, cg * kh * kw).astype(np.float32), fmt)
+        params = dict(fmt=fmt, n=o, k=k, kp=kp, kernel=[kh, kw], group=group, auto_pad=auto_pad,
+                      strides=[int(s) for s in a.get("strides", [1, 1])], pads=[int(p) for p in pads],
+                      dilations=[int(d) for d in a.get("dilations", [1, 1])])
+        op, x_in, fbytes = CONV_OP, node.input[0], w.nbytes
+        pre = []
+    elif node.op_type == "MatMul":
+        b = init_array(node.input[1])
+        if b.ndim != 2:
+            raise _Skip(f"MatMul weights of rank {b.ndim} (only 2-D [K, N])")
+        if not explicit and b.size < min_params:
+            raise _Skip(f"{b.size} weights < min_params={min_params}")
+        _check_finite(node.input[1], b)
+        data, k, kp = _pack(b.T.astype(np.float32), fmt)
+        bias = np.zeros(0, np.float32)
+        params = dict(fmt=fmt, n=b.shape[1], k=k, kp=kp)
+        op, x_in, fbytes, pre = MATMUL_OP, node.input[0], b.nbytes, []
+    else:  # Gemm
+        b = init_array(node.input[1])
+        if b.ndim != 2:
+            raise _Skip(f"Gemm weights of rank {b.ndim}")
+        if not explicit and b.size < min_params:
+            raise _Skip(f"{b.size} weights < min_params={min_params}")
+        _check_finite(node.input[1], b)
+        alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
+        w_nk = (b if a.get("transB", 0) else b.T).astype(np.float32) * np.float32(alpha)
+        n = w_nk.shape[0]
+        bias = np.zeros(0, np.float32)
+        if len(node.input) > 2 and node.input[2]:
+            c = init_array(node.input[2]).astype(np.float32)
+            if c.size not in (1, n) or (c.ndim == 2 and c.shape[0] != 1):
+                raise _Skip(f"Gemm C of shape {c.shape} is not a per-output bias")
+            _check_finite(node.input[2], c)
+            bias = np.broadcast_to(c.reshape(-1), (n,)).astype(np.float32) * np.float32(beta)
+        data, k, kp = _pack(w_nk, fmt)
+        params = dict(fmt=fmt, n=n, k=k, kp=kp)
+        op, x_in, fbytes, pre = MATMUL_OP, node.input[0], b.nbytes, []
+        if a.get("transA", 0):
+            t_out = unique(f"{label}.a_t")
+            pre = [helper.make_node("Transpose", [x_in], [t_out], name=unique(f"{label}.transpose_a"), perm=[1, 0])]
+            x_in = t_out
+    w_name, b_name = unique(f"{label}.q"), unique(f"{label}.bias")
+    inits = [numpy_helper.from_array(data, w_name), numpy_helper.from_array(bias.astype(np.float32), b_name)]
+    new = helper.make_node(op, [x_in, w_name, b_name], list(node.output), name=node.name or None,
+                           domain=DOMAIN, params=json.dumps(params, separators=(",", ":")))
+    return pre + [new], inits, fbytes
+
+
+def _save_atomic(model, path: Path) -> None:
+    """Serialize to a temp file beside ``path``, then os.replace (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(model.SerializeToString())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

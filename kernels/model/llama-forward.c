@@ -1,0 +1,449 @@
+#define _POSIX_C_SOURCE 200809L
+/* One decode step (M = 1) of a llama-family transformer, over the kernel API.
+ *
+ * Per layer: rmsnorm -> one parallel pass over the rows of Wq, Wk, Wv (the activation is
+ * quantized once per activation format) -> RoPE, KV write, attention (parallel over KV heads)
+ * -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup -> act -> Wdown. Four fork/joins of the
+ * persistent pool per layer; everything else is a few microseconds of serial float code.
+ * Matrix rows are split into fixed chunks, so the thread count never changes the result. */
+#include "llama-forward.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../blocks.h"
+
+#define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
+#define MAX_SEG 3
+#define N_ACT 4         /* activation formats a model may need at once: f32, q8_0, q8_1, q8_K */
+
+/* ---- fp16 -> fp32 by table: attention reads the f16 cache element by element -------------- */
+
+static float g_h2f[65536];
+static pthread_once_t g_h2f_once = PTHREAD_ONCE_INIT;
+static void h2f_init(void) {
+    for (int i = 0; i < 65536; i++) g_h2f[i] = ea_fp16_to_f32((ea_fp16)i);
+}
+
+/* ---- workspace ------------------------------------------------------------------------------ */
+
+typedef struct {
+    ea_type atype;
+    void *buf;          /* one quantized row of the widest input */
+} act_slot;
+
+struct ea_llm_ws {
+    float *x, *xb, *q, *k, *v, *att, *hb, *hb2;   /* activations */
+    float *scores;                                /* (n_head, n_ctx) */
+    float *cos, *sin, *cos_l, *sin_l;             /* (rope_dim/2) */
+    float *inv_freq, *inv_freq_l;
+    act_slot acts[N_ACT];
+    size_t act_bytes;
+    ea_dot_fn dot_f16;   /* the kernel library's f16 . f32 dot, if this build has one */
+};
+
+static void *xalloc(size_t n) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
+    memset(p, 0, n);
+    return p;
+}
+
+static int check_mat(const ea_mat *w, int64_t rows, int64_t k, const char *what, char *err, int errlen) {
+    if (!w->data) {
+        snprintf(err, errlen, "%s: no data", what);
+        return -1;
+    }
+    if (w->rows != rows || w->k != k) {
+        snprintf(err, errlen, "%s: shape (%lld, %lld), expected (%lld, %lld)", what, (long long)w->rows,
+                 (long long)w->k, (long long)rows, (long long)k);
+        return -1;
+    }
+    const ea_type_traits *tr = ea_type_info(w->type);
+    if (!tr || !tr->is_weight || k % tr->block_size) {
+        snprintf(err, errlen, "%s: type %d is not a weight type for k=%lld", what, (int)w->type, (long long)k);
+        return -1;
+    }
+    if (!ea_dispatch(EA_OP_DOT, w->type)) {
+        snprintf(err, errlen, "%s: no dot kernel for %s", what, tr->name);
+        return -1;
+    }
+    if (tr->act_type != EA_F32 && !ea_dispatch(EA_OP_QUANTIZE, tr->act_type)) {
+        snprintf(err, errlen, "%s: no quantize kernel for its activation format", what);
+        return -1;
+    }
+    return 0;
+}
+
+void ea_llm_ws_free(ea_llm_ws *ws) {
+    if (!ws) return;
+    float *fs[] = {ws->x, ws->xb, ws->q, ws->k, ws->v, ws->att, ws->hb, ws->hb2, ws->scores, ws->cos, ws->sin,
+                   ws->cos_l, ws->sin_l, ws->inv_freq, ws->inv_freq_l};
+    for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) free(fs[i]);
+    for (int i = 0; i < N_ACT; i++) free(ws->acts[i].buf);
+    free(ws);
+}
+
+ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
+    if (m->n_layer <= 0 || m->d <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->hd <= 0 || m->ff <= 0 ||
+        m->vocab <= 0 || m->n_ctx <= 0 || m->n_head % m->n_kv || m->rope_dim > m->hd || m->rope_dim % 2) {
+        snprintf(err, errlen, "invalid model sizes");
+        return NULL;
+    }
+    if (!m->kcache || !m->vcache || !m->layers || !m->output_norm) {
+        snprintf(err, errlen, "missing KV cache, layers or output norm");
+        return NULL;
+    }
+    int64_t d = m->d, qd = (int64_t)m->n_head * m->hd, kvd = (int64_t)m->n_kv * m->hd, ff = m->ff;
+    if (check_mat(&m->output, m->vocab, d, "output", err, errlen)) return NULL;
+    if (m->tok_embd.rows != m->vocab || m->tok_embd.k != d || !ea_dispatch(EA_OP_DEQUANTIZE, m->tok_embd.type)) {
+        snprintf(err, errlen, "token embedding: wrong shape or no dequantize kernel");
+        return NULL;
+    }
+    for (int l = 0; l < m->n_layer; l++) {
+        const ea_layer *L = &m->layers[l];
+        char what[64];
+#define CHK(field, r, c) \
+        snprintf(what, sizeof what, "layer %d " #field, l); \
+        if (check_mat(&L->field, r, c, what, err, errlen)) return NULL;
+        CHK(wq, qd, d) CHK(wk, kvd, d) CHK(wv, kvd, d) CHK(wo, d, qd) CHK(gate, ff, d) CHK(up, ff, d) CHK(down, d, ff)
+#undef CHK
+        if (!L->attn_norm || !L->ffn_norm) {
+            snprintf(err, errlen, "layer %d: missing norm weights", l);
+            return NULL;
+        }
+    }
+    pthread_once(&g_h2f_once, h2f_init);
+    ea_llm_ws *ws = (ea_llm_ws *)calloc(1, sizeof(*ws));
+    if (!ws) return NULL;
+    int64_t wide = d > qd ? d : qd;
+    if (ff > wide) wide = ff;
+    int half = m->rope_dim / 2;
+    ws->x = xalloc(d * 4);
+    ws->xb = xalloc(wide * 4);
+    ws->q = xalloc(qd * 4);
+    ws->k = xalloc(kvd * 4);
+    ws->v = xalloc(kvd * 4);
+    ws->att = xalloc(qd * 4);
+    ws->hb = xalloc(ff * 4);
+    ws->hb2 = xalloc(ff * 4);
+    ws->scores = xalloc((size_t)m->n_head * m->n_ctx * 4);
+    ws->cos = xalloc(half * 4 + 4);
+    ws->sin = xalloc(half * 4 + 4);
+    ws->cos_l = xalloc(half * 4 + 4);
+    ws->sin_l = xalloc(half * 4 + 4);
+    ws->inv_freq = xalloc(half * 4 + 4);
+    ws->inv_freq_l = xalloc(half * 4 + 4);
+    ws->act_bytes = (size_t)wide * 4 + 1024; /* any 8-bit format of `wide` elements fits in f32's size */
+    for (int i = 0; i < N_ACT; i++) {
+        ws->acts[i].atype = EA_TYPE_MAX;
+        ws->acts[i].buf = xalloc(ws->act_bytes);
+    }
+    if (!ws->x || !ws->xb || !ws->q || !ws->k || !ws->v || !ws->att || !ws->hb || !ws->hb2 || !ws->scores ||
+        !ws->acts[N_ACT - 1].buf) {
+        ea_llm_ws_free(ws);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const ea_variant *df = ea_dispatch(EA_OP_DOT, EA_F16);
+    ws->dot_f16 = df && df->atype == EA_F32 ? (ea_dot_fn)df->fn : NULL;
+    for (int i = 0; i < half; i++) {
+        double f = pow((double)m->rope_theta, -2.0 * i / m->rope_dim);
+        if (m->rope_freq_factors) f /= m->rope_freq_factors[i];
+        ws->inv_freq[i] = (float)f;
+        ws->inv_freq_l[i] = (float)pow((double)m->rope_local_theta, -2.0 * i / m->rope_dim);
+    }
+    return ws;
+}
+
+/* ---- small float helpers (serial: d is a few hundred to a few thousand) ------------------------ */
+
+static void rmsnorm(float *o, const float *x, const float *w, int64_t n, float eps) {
+    double ss = 0.0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float s = (float)(1.0 / sqrt(ss / (double)n + eps));
+    for (int64_t i = 0; i < n; i++) o[i] = x[i] * s * w[i];
+}
+
+static void rope(float *x, int heads, int hd, int rope_dim, int neox, const float *cs, const float *sn) {
+    int half = rope_dim / 2;
+    for (int h = 0; h < heads; h++) {
+        float *v = x + (int64_t)h * hd;
+        for (int i = 0; i < half; i++) {
+            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * cs[i] - x1 * sn[i];
+            v[b] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
+/* ---- matrix-vector products: several matrices sharing one input, one fork/join ------------------ */
+
+typedef struct {
+    const ea_mat *w;
+    float *y;
+    const void *a;      /* the input in w's activation format */
+    ea_dot_fn dot;      /* one of dot / gemm (m = 1, a tile of rows) */
+    ea_gemm_fn gemm;
+    size_t w_row, a_row;
+    int64_t rows_per_task, tasks;
+} seg;
+
+typedef struct {
+    seg s[MAX_SEG];
+    int nseg;
+} gemv_job;
+
+static void gemv_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const gemv_job *j = (const gemv_job *)ctx;
+    int i = 0;
+    while (t >= j->s[i].tasks) t -= j->s[i++].tasks;
+    const seg *s = &j->s[i];
+    int64_t r0 = t * s->rows_per_task, r1 = r0 + s->rows_per_task;
+    if (r1 > s->w->rows) r1 = s->w->rows;
+    const char *w = (const char *)s->w->data + (size_t)r0 * s->w_row;
+    int64_t k = s->w->k;
+    if (s->gemm) {
+        s->gemm(k, 1, r1 - r0, &s->y[r0], r1 - r0, w, s->w_row, s->a, s->a_row);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++, w += s->w_row) s->dot(k, &s->y[r], w, s->a);
+}
+
+/* The input x (k floats) in activation format `at`, quantized at most once per call site. */
+static const void *act_of(ea_llm_ws *ws, const float *x, int64_t k, ea_type at) {
+    if (at == EA_F32) return x;
+    for (int i = 0; i < N_ACT; i++) {
+        if (ws->acts[i].atype == at) return ws->acts[i].buf;
+        if (ws->acts[i].atype == EA_TYPE_MAX) {
+            ((ea_quantize_fn)ea_dispatch(EA_OP_QUANTIZE, at)->fn)(x, ws->acts[i].buf, k);
+            ws->acts[i].atype = at;
+            return ws->acts[i].buf;
+        }
+    }
+    return NULL; /* unreachable: N_ACT covers every activation format */
+}
+
+/* y_i = W_i @ x for up to three matrices with the same input x (k floats). */
+static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *ws_, float *const *ys, int nthreads) {
+    gemv_job j;
+    int64_t total = 0;
+    for (int i = 0; i < N_ACT; i++) ws->acts[i].atype = EA_TYPE_MAX;
+    j.nseg = nseg;
+    for (int i = 0; i < nseg; i++) {
+        const ea_mat *w = ws_[i];
+        seg *s = &j.s[i];
+        s->w = w;
+        s->y = ys[i];
+        s->a = act_of(ws, x, w->k, ea_type_info(w->type)->act_type);
+        /* same rule as ea_matmul: a gemm tile kernel if it is at least as specialised as the dot
+         * (tile kernels prepare the activation once per call, dot kernels once per row) */
+        const ea_variant *dv = ea_dispatch(EA_OP_DOT, w->type), *gv = ea_dispatch(EA_OP_GEMM, w->type);
+        s->dot = (ea_dot_fn)dv->fn;
+        s->gemm = gv && ea_isa_rank(gv->isa) >= ea_isa_rank(dv->isa) ? (ea_gemm_fn)gv->fn : NULL;
+        s->w_row = ea_row_size(w->type, w->k);
+        ea_type at = ea_type_info(w->type)->act_type;
+        s->a_row = at == EA_F32 ? (size_t)w->k * sizeof(float) : ea_row_size(at, w->k);
+        int64_t rpt = (int64_t)(TASK_BYTES / s->w_row);
+        if (rpt < 4) rpt = 4;
+        if (rpt > 256) rpt = 256;
+        s->rows_per_task = rpt & ~(int64_t)3;
+        s->tasks = (w->rows + s->rows_per_task - 1) / s->rows_per_task;
+        total += s->tasks;
+    }
+    ea_parallel_for(total, gemv_task, &j, nthreads);
+}
+
+/* ---- attention: one task per KV head (its group of query heads reads the same keys) ----------- */
+
+typedef struct {
+    const ea_llm *m;
+    ea_llm_ws *ws;
+    int layer, pos, window;
+} attn_job;
+
+/* sum_i x[i] * h[i] for an f16 row h: the library's f16 dot kernel if there is one, else by table
+ * (four accumulators so the adds overlap) */
+static float dot_f16(const ea_llm_ws *ws, const uint16_t *h, const float *x, int n) {
+    if (ws->dot_f16) {
+        float s;
+        ws->dot_f16(n, &s, h, x);
+        return s;
+    }
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += x[i] * g_h2f[h[i]];
+        a1 += x[i + 1] * g_h2f[h[i + 1]];
+        a2 += x[i + 2] * g_h2f[h[i + 2]];
+        a3 += x[i + 3] * g_h2f[h[i + 3]];
+    }
+    for (; i < n; i++) a0 += x[i] * g_h2f[h[i]];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static float dot_f32(const float *h, const float *x, int n) {
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += x[i] * h[i];
+        a1 += x[i + 1] * h[i + 1];
+        a2 += x[i + 2] * h[i + 2];
+        a3 += x[i + 3] * h[i + 3];
+    }
+    for (; i < n; i++) a0 += x[i] * h[i];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static void attn_task(void *ctx, int64_t kvh, int thread) {
+    (void)thread;
+    const attn_job *j = (const attn_job *)ctx;
+    const ea_llm *m = j->m;
+    ea_llm_ws *ws = j->ws;
+    int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, pos = j->pos;
+    int t0 = 0;
+    if (j->window > 0 && pos - j->window + 1 > 0) t0 = pos - j->window + 1;
+    int npos = pos + 1 - t0;
+    size_t base = ((size_t)j->layer * m->n_kv + kvh) * (size_t)n_ctx * hd;
+    for (int gi = 0; gi < g; gi++) {
+        int h = (int)kvh * g + gi;
+        const float *q = ws->q + (size_t)h * hd;
+        float *sc = ws->scores + (size_t)h * n_ctx;
+        /* scores over the keys (rows of K: n_ctx x hd) */
+        float mx = -INFINITY;
+        for (int t = t0; t <= pos; t++) {
+            float s = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->kcache + base + (size_t)t * hd, q, hd)
+                                : dot_f32((const float *)m->kcache + base + (size_t)t * hd, q, hd);
+            s *= m->attn_scale;
+            sc[t] = s;
+            if (s > mx) mx = s;
+        }
+        float sum = 0.f;
+        for (int t = t0; t <= pos; t++) {
+            sc[t] = expf(sc[t] - mx);
+            sum += sc[t];
+        }
+        float inv = 1.f / sum;
+        float *out = ws->att + (size_t)h * hd;
+        /* V is stored transposed (hd x n_ctx): out[i] = sum_t p_t V[i, t], a dot product per dim */
+        for (int i = 0; i < hd; i++) {
+            float acc = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos)
+                                  : dot_f32((const float *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos);
+            out[i] = acc * inv;
+        }
+    }
+}
+
+static float gelu_tanh(float x) {
+    return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* ---- the step -------------------------------------------------------------------------------- */
+
+int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *logits, int nthreads) {
+    if (token < 0 || token >= m->vocab) return EA_ERR_SHAPE;
+    if (pos < 0 || pos >= m->n_ctx) return EA_ERR_SHAPE;
+    int64_t d = m->d, hd = m->hd, kvd = (int64_t)m->n_kv * hd, ff = m->ff;
+    int half = m->rope_dim / 2;
+    float *x = ws->x;
+
+    /* embedding row -> x (d) */
+    ((ea_dequantize_fn)ea_dispatch(EA_OP_DEQUANTIZE, m->tok_embd.type)->fn)(
+        (const char *)m->tok_embd.data + (size_t)token * ea_row_size(m->tok_embd.type, d), x, d);
+    if (m->embed_scale != 1.f)
+        for (int64_t i = 0; i < d; i++) x[i] *= m->embed_scale;
+
+    /* RoPE angles of this position: global and (gemma3) local */
+    for (int i = 0; i < half; i++) {
+        float a = (float)pos / m->rope_scale * ws->inv_freq[i];
+        ws->cos[i] = cosf(a);
+        ws->sin[i] = sinf(a);
+        float al = (float)pos * ws->inv_freq_l[i];
+        ws->cos_l[i] = cosf(al);
+        ws->sin_l[i] = sinf(al);
+    }
+
+    for (int l = 0; l < m->n_layer; l++) {
+        const ea_layer *L = &m->layers[l];
+        int local = m->sliding_window > 0 && m->sw_pattern > 0 && (l + 1) % m->sw_pattern != 0;
+
+        /* ---- attention: q (H*hd), k, v (KV*hd) = W @ rmsnorm(x) */
+        rmsnorm(ws->xb, x, L->attn_norm, d, m->eps);
+        {
+            const ea_mat *w3[3] = {&L->wq, &L->wk, &L->wv};
+            float *y3[3] = {ws->q, ws->k, ws->v};
+            gemv(ws, ws->xb, 3, w3, y3, nthreads);
+        }
+        if (L->bq) {
+            for (int64_t i = 0; i < m->n_head * hd; i++) ws->q[i] += L->bq[i];
+            for (int64_t i = 0; i < kvd; i++) ws->k[i] += L->bk[i];
+            for (int64_t i = 0; i < kvd; i++) ws->v[i] += L->bv[i];
+        }
+        if (L->q_norm) {
+            for (int h = 0; h < m->n_head; h++) rmsnorm(ws->q + h * hd, ws->q + h * hd, L->q_norm, hd, m->eps);
+            for (int h = 0; h < m->n_kv; h++) rmsnorm(ws->k + h * hd, ws->k + h * hd, L->k_norm, hd, m->eps);
+        }
+        const float *cs = local ? ws->cos_l : ws->cos, *sn = local ? ws->sin_l : ws->sin;
+        rope(ws->q, m->n_head, hd, m->rope_dim, m->rope_neox, cs, sn);
+        rope(ws->k, m->n_kv, hd, m->rope_dim, m->rope_neox, cs, sn);
+        /* write this position's keys (row) and values (column) */
+        for (int h = 0; h < m->n_kv; h++) {
+            size_t base = ((size_t)l * m->n_kv + h) * (size_t)m->n_ctx * hd;
+            for (int64_t i = 0; i < hd; i++) {
+                float kv = ws->k[h * hd + i], vv = ws->v[h * hd + i];
+                if (m->kv_f16) {
+                    ((uint16_t *)m->kcache)[base + (size_t)pos * hd + i] = ea_f32_to_fp16(kv);
+                    ((uint16_t *)m->vcache)[base + (size_t)i * m->n_ctx + pos] = ea_f32_to_fp16(vv);
+                } else {
+                    ((float *)m->kcache)[base + (size_t)pos * hd + i] = kv;
+                    ((float *)m->vcache)[base + (size_t)i * m->n_ctx + pos] = vv;
+                }
+            }
+        }
+        attn_job aj = {m, ws, l, pos, local ? m->sliding_window : 0};
+        /* attention work is ~pos * hd per head: not worth waking threads for a short context */
+        ea_parallel_for(m->n_kv, attn_task, &aj, pos >= 64 ? nthreads : 1);
+        {
+            const ea_mat *w1[1] = {&L->wo};
+            float *y1[1] = {ws->xb};
+            gemv(ws, ws->att, 1, w1, y1, nthreads);            /* Wo (d, H*hd) @ att -> (d) */
+        }
+        if (L->post_attn_norm) rmsnorm(ws->xb, ws->xb, L->post_attn_norm, d, m->eps);
+        for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
+
+        /* ---- feed-forward: down(act(gate(h)) * up(h)) */
+        rmsnorm(ws->xb, x, L->ffn_norm, d, m->eps);
+        {
+            const ea_mat *w2[2] = {&L->gate, &L->up};
+            float *y2[2] = {ws->hb, ws->hb2};
+            gemv(ws, ws->xb, 2, w2, y2, nthreads);             /* (ff, d) @ h -> (ff) twice */
+        }
+        for (int64_t i = 0; i < ff; i++) {
+            float g = ws->hb[i];
+            g = m->act_gelu ? gelu_tanh(g) : g / (1.f + expf(-g));
+            ws->hb[i] = g * ws->hb2[i];
+        }
+        {
+            const ea_mat *w1[1] = {&L->down};
+            float *y1[1] = {ws->xb};
+            gemv(ws, ws->hb, 1, w1, y1, nthreads);             /* (d, ff) @ hb -> (d) */
+        }
+        if (L->post_ffn_norm) rmsnorm(ws->xb, ws->xb, L->post_ffn_norm, d, m->eps);
+        for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
+    }
+
+    rmsnorm(ws->xb, x, m->output_norm, d, m->eps);
+    {
+        const ea_mat *w1[1] = {&m->output};
+        float *y1[1] = {logits};
+        gemv(ws, ws->xb, 1, w1, y1, nthreads);                 /* (vocab, d) @ x -> (vocab) */
+    }
+    if (m->final_softcap > 0.f)
+        for (int64_t i = 0; i < m->vocab; i++) logits[i] = tanhf(logits[i] / m->final_softcap) * m->final_softcap;
+    return EA_OK;
+}

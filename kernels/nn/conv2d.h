@@ -1,0 +1,32 @@
+/* 2-D convolution over the kernel API: im2col into row chunks + ea_matmul with block-format weights.
+ * Used by edgeai's ONNX Conv op (edgeai/onnx). */
+#ifndef EDGEAI_NN_CONV2D_H
+#define EDGEAI_NN_CONV2D_H
+
+#include <stdint.h>
+#include "../edgeai_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ea_conv2d_geom {
+    int64_t batch, in_c, in_h, in_w;   /* x: [batch, in_c, in_h, in_w] float32 */
+    int64_t out_c, out_h, out_w;       /* y: [batch, out_c, out_h, out_w] float32 */
+    int64_t kh, kw, sh, sw, dh, dw;    /* kernel, strides, dilations */
+    int64_t pad_top, pad_left;         /* bottom/right padding is implied by out_h/out_w */
+    int64_t group;
+    int64_t k_real, k_padded;          /* (in_c/group)*kh*kw, and its block multiple */
+} ea_conv2d_geom;
+
+/* y = conv(x * x_scale, W) * y_scale + bias.
+ * w: out_c rows of `wtype`, each k_padded long, row o = filter o flattened as (c, kh, kw) and
+ * zero-padded; group g owns rows [g*out_c/group, (g+1)*out_c/group). bias: out_c floats or NULL.
+ * Column buffers are bounded by chunk_bytes (<= 0: 16 MiB). Returns EA_OK or an EA_ERR_* code. */
+int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
+              const ea_conv2d_geom *g, float x_scale, float y_scale, int64_t chunk_bytes, int nthreads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

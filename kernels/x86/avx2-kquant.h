@@ -1,0 +1,181 @@
+/* AVX2 K-quant kernels (q4_K, q6_K with q8_K activations) for C = 1..4 activation rows: each
+ * super-block is unpacked once per group of rows (the dot is C = 1).
+ * q4_K: per 32-element sub-block one vpmaddubsw (nibbles x int8) and one vpmaddwd against the
+ * sub-block's scale; int32 over the super-block, one FMA with d_w * d_a; mins via the bsums.
+ * q6_K: 6-bit quants rebuilt 32 at a time (0..63, unsigned), vpmaddubsw then vpmaddwd against the
+ * two 16-element sub-block scales; the -32 offset once per super-block via the bsums.
+ * No saturation: 15 * 127 * 2 and 63 * 127 * 2 fit int16. ref: ggml-common.h block_q4_K, block_q6_K */
+#ifndef EDGEAI_X86_AVX2_KQUANT_H
+#define EDGEAI_X86_AVX2_KQUANT_H
+
+#include <immintrin.h>
+#include "../blocks.h"
+#include "kquant-scales.h"
+
+static inline float ea256_hsum_ps(__m256 acc) {
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, int64_t nb, const block_q4_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f);
+    __m256 acc[4];
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t sc[8], mn[8];
+        ea_k4_scales(w[b].scales, sc, mn);
+        const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            int32_t msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (a[r][b].bsums[2 * j] + a[r][b].bsums[2 * j + 1]);
+            mins[r] += dmin * a[r][b].d * (float)msum;
+            isum[r] = _mm256_setzero_si256();
+        }
+        for (int g = 0; g < 4; g++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
+            const __m256i lo = _mm256_and_si256(v, m0f), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m0f);
+            const __m256i s0 = _mm256_set1_epi16(sc[2 * g]), s1 = _mm256_set1_epi16(sc[2 * g + 1]);
+#pragma GCC unroll 4
+            for (int r = 0; r < C; r++) {
+                const int8_t *aq = a[r][b].qs + 64 * g;
+                const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
+                const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - mins[r];
+}
+
+static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, int64_t nb, const block_q5_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10);
+    __m256 acc[4];
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t sc[8], mn[8];
+        ea_k4_scales(w[b].scales, sc, mn);
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
+        const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            int32_t msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (a[r][b].bsums[2 * j] + a[r][b].bsums[2 * j + 1]);
+            mins[r] += dmin * a[r][b].d * (float)msum;
+            isum[r] = _mm256_setzero_si256();
+        }
+        for (int g = 0; g < 4; g++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
+            /* fifth bits: bit 2g of qh[l] for element 64g + l, bit 2g+1 for element 64g + 32 + l */
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m0f),
+                                               _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g), 4), m10));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m0f),
+                                               _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g + 1), 4), m10));
+            const __m256i s0 = _mm256_set1_epi16(sc[2 * g]), s1 = _mm256_set1_epi16(sc[2 * g + 1]);
+#pragma GCC unroll 4
+            for (int r = 0; r < C; r++) {
+                const int8_t *aq = a[r][b].qs + 64 * g;
+                const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
+                const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - mins[r];
+}
+
+static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(0x03);
+    __m256 acc[4];
+    float corr[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const int8_t *sc = w[b].scales;
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+        const float dw = _cvtsh_ss(w[b].d);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            const __m256i off8 = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)a[r][b].bsums));
+            __m128i o4 = _mm_add_epi32(_mm256_castsi256_si128(off8), _mm256_extracti128_si256(off8, 1));
+            o4 = _mm_hadd_epi32(o4, o4);
+            o4 = _mm_hadd_epi32(o4, o4);
+            corr[r] += dw * a[r][b].d * (float)(32 * _mm_cvtsi128_si32(o4));
+            isum[r] = _mm256_setzero_si256();
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256i L0 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h));
+            const __m256i L1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
+            const __m256i H = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
+            __m256i q[4], S[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(L0, m0f), _mm256_slli_epi16(_mm256_and_si256(H, m03), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(L1, m0f),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m03), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m0f),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m03), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m0f),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m03), 4));
+            for (int i = 0; i < 4; i++) { /* 32 elements = sub-blocks j, j+1: one scale per 128-bit lane */
+                const int j = 8 * h + 2 * i;
+                S[i] = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+            }
+#pragma GCC unroll 4
+            for (int r = 0; r < C; r++) {
+                const int8_t *aq = a[r][b].qs + 128 * h;
+                for (int i = 0; i < 4; i++) {
+                    const __m256i p = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S[i]));
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - corr[r];
+}
+
+/* gemm over any m x n: weight rows outer, activation rows in groups of 4 */
+#define EA256_KQ_GEMM(ROWS, WT, k, m, n, s, lds, w, ws, a, as)                                          \
+    do {                                                                                               \
+        for (int64_t i0 = 0; i0 < (m); i0 += 4) {                                                      \
+            const int C = (m) - i0 < 4 ? (int)((m) - i0) : 4;                                          \
+            const block_q8_K *ar[4];                                                                   \
+            for (int r = 0; r < 4; r++)                                                                \
+                ar[r] = (const block_q8_K *)((const uint8_t *)(a) + (size_t)(i0 + (r < C ? r : 0)) * (as)); \
+            for (int64_t j = 0; j < (n); j++) {                                                        \
+                const WT *wr = (const WT *)((const uint8_t *)(w) + (size_t)j * (ws));                  \
+                float out[4];                                                                          \
+                switch (C) {                                                                           \
+                case 1: ROWS(1, (k) / QK_K, wr, ar, out); break;                                       \
+                case 2: ROWS(2, (k) / QK_K, wr, ar, out); break;                                       \
+                case 3: ROWS(3, (k) / QK_K, wr, ar, out); break;                                       \
+                default: ROWS(4, (k) / QK_K, wr, ar, out); break;                                      \
+                }                                                                                      \
+                for (int r = 0; r < C; r++) (s)[(i0 + r) * (lds) + j] = out[r];                        \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
+
+#endif

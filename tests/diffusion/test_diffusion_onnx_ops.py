@@ -1,0 +1,238 @@
+"""edgeai.onnx: quantized MatMul / Gemm / Conv nodes against ONNX Runtime's float ops, and bad input."""
+import importlib
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import edgeai
+from edgeai.errors import FormatError, ModelFileError
+from edgeai.onnx import InferenceSession, UnsupportedOperatorError
+from edgeai.onnx.ops import run_conv
+
+quantize_mod = importlib.import_module("edgeai.onnx.quantize")
+quantize = quantize_mod.quantize
+
+
+def one_node_model(op, inputs, inits, attrs, x_shape, opset=18):
+    node = helper.make_node(op, inputs, ["y"], name="target", **attrs)
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def ort_run(model, x):
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+
+
+CONV_CASES = [  # (C, O, kernel, group, stride, pads, dilation)
+    (32, 32, 3, 1, 1, [1, 1, 1, 1], 1),
+    (64, 48, 1, 1, 1, [0, 0, 0, 0], 1),      # pointwise fast path
+    (16, 24, 3, 2, 2, [1, 0, 2, 1], 2),      # groups, stride, asymmetric pads, dilation
+    (32, 32, 3, 32, 1, [1, 1, 1, 1], 1),     # depthwise: K = 9 padded to one block
+    (8, 16, (3, 5), 1, (2, 1), [2, 1, 0, 3], (1, 2)),
+]
+
+
+@pytest.mark.parametrize("c,o,k,g,s,pads,d", CONV_CASES)
+def test_im2col_conv_matches_ort_exactly_with_f32_weights(c, o, k, g, s, pads, d):
+    """The im2col geometry alone: f32 'blocks' make the GEMM exact, so only summation order differs."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (s, s) if isinstance(s, int) else s
+    dh, dw = (d, d) if isinstance(d, int) else d
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, c, 13, 11)).astype(np.float32)
+    w = rng.standard_normal((o, c // g, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    attrs = dict(group=g, strides=[sh, sw], pads=pads, dilations=[dh, dw])
+    ref = ort_run(one_node_model("Conv", ["x", "w", "b"], {"w": w, "b": b}, attrs, x.shape), x)
+    k_real = (c // g) * kh * kw
+    packed = edgeai.quantize(w.reshape(o, k_real), "f32")
+    p = json.dumps(dict(fmt="f32", n=o, k=k_real, kp=k_real, kernel=[kh, kw], group=g, auto_pad="NOTSET",
+                        strides=[sh, sw], pads=pads, dilations=[dh, dw]))
+    y = run_conv(x, packed.data, b, p)
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("c,o,k,g,s,pads,d", CONV_CASES)
+def test_quantized_conv_model_close_to_ort(tmp_path, c, o, k, g, s, pads, d):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (s, s) if isinstance(s, int) else s
+    dh, dw = (d, d) if isinstance(d, int) else d
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, c, 16, 12)).astype(np.float32)
+    w = rng.standard_normal((o, c // g, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    m = one_node_model("Conv", ["x", "w", "b"], {"w": w, "b": b},
+                       dict(group=g, strides=[sh, sw], pads=pads, dilations=[dh, dw]), x.shape)
+    src, dst = tmp_path / "m.onnx", tmp_path / "m.q8_0.onnx"
+    onnx.save(m, src)
+    rep = quantize(src, "q8_0", dst, min_params=0)
+    assert rep.quantized == ["target"]
+    ref = ort_run(m, x)
+    y = InferenceSession(dst, threads=2).run(None, {"x": x})[0]
+    # q8_0 weights and activations: ~1% of the output scale
+    assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+def test_auto_pad_same_upper(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 32, 9, 10)).astype(np.float32)
+    w = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    m = one_node_model("Conv", ["x", "w"], {"w": w}, dict(auto_pad="SAME_UPPER", strides=[2, 2]), x.shape)
+    onnx.save(m, tmp_path / "m.onnx")
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    ref = ort_run(m, x)
+    y = InferenceSession(tmp_path / "q.onnx").run(None, {"x": x})[0]
+    assert y.shape == ref.shape
+    assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("attrs,c_shape", [
+    (dict(transB=1), (64,)), (dict(transB=0, alpha=0.5, beta=2.0), (1, 64)), (dict(transA=1, transB=1), None)])
+def test_quantized_gemm_close_to_ort(tmp_path, attrs, c_shape):
+    rng = np.random.default_rng(3)
+    k, n = 96, 64
+    x_shape = (k, 5) if attrs.get("transA") else (5, k)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((n, k) if attrs.get("transB") else (k, n)).astype(np.float32)
+    inits = {"w": w}
+    inputs = ["x", "w"]
+    if c_shape:
+        inits["c"] = rng.standard_normal(c_shape).astype(np.float32)
+        inputs.append("c")
+    m = one_node_model("Gemm", inputs, inits, attrs, x.shape)
+    onnx.save(m, tmp_path / "m.onnx")
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    ref = ort_run(m, x)
+    y = InferenceSession(tmp_path / "q.onnx").run(None, {"x": x})[0]
+    assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+def test_quantized_matmul_3d_input_and_padded_k(tmp_path):
+    """K = 72 is not a multiple of 32: weights and activations are zero-padded to 96."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 7, 72)).astype(np.float32)
+    w = rng.standard_normal((72, 40)).astype(np.float32)
+    m = one_node_model("MatMul", ["x", "w"], {"w": w}, {}, x.shape)
+    onnx.save(m, tmp_path / "m.onnx")
+    rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    assert rep.quantized == ["target"] and rep.float_bytes == w.nbytes
+    assert rep.quant_bytes == 40 * 3 * 34  # 40 rows of 3 q8_0 blocks
+    ref = ort_run(m, x)
+    y = InferenceSession(tmp_path / "q.onnx").run(None, {"x": x})[0]
+    assert y.shape == (2, 7, 40)
+    assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+def test_tiny_layers_stay_float(tmp_path):
+    w = np.ones((8, 4), np.float32)
+    m = one_node_model("MatMul", ["x", "w"], {"w": w}, {}, (1, 8))
+    onnx.save(m, tmp_path / "m.onnx")
+    rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    assert rep.quantized == [] and "target" in rep.skipped and "min_params" in rep.skipped["target"]
+
+
+def test_activation_prescale_handles_fp16_overflow_range(tmp_path):
+    """Activations of 1e8 would overflow q8_0's fp16 block scale without the power-of-two prescale."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((4, 64)) * 1e8).astype(np.float32)
+    w = rng.standard_normal((64, 32)).astype(np.float32)
+    m = one_node_model("MatMul", ["x", "w"], {"w": w}, {}, x.shape)
+    onnx.save(m, tmp_path / "m.onnx")
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    y = InferenceSession(tmp_path / "q.onnx").run(None, {"x": x})[0]
+    ref = ort_run(m, x)
+    assert np.all(np.isfinite(y))
+    assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+# ---- bad input --------------------------------------------------------------------------------------------
+
+def _save(tmp_path, m):
+    onnx.save(m, tmp_path / "m.onnx")
+    return tmp_path / "m.onnx"
+
+
+def test_unsupported_op_in_a_node_to_quantize(tmp_path):
+    node = helper.make_node("Relu", ["x"], ["y"], name="act")
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    src = _save(tmp_path, helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]))
+    with pytest.raises(UnsupportedOperatorError, match="'act' is a Relu"):
+        quantize(src, "q8_0", tmp_path / "q.onnx", nodes=["act"])
+    with pytest.raises(UnsupportedOperatorError, match="no node named 'nope'"):
+        quantize(src, "q8_0", tmp_path / "q.onnx", nodes=["nope"])
+    assert not (tmp_path / "q.onnx").exists()
+
+
+def test_unsupported_attributes_in_a_node_to_quantize(tmp_path):
+    w = np.ones((4, 4, 3, 3, 3), np.float32)  # 3-D conv
+    src = _save(tmp_path, one_node_model("Conv", ["x", "w"], {"w": w}, {}, (1, 4, 5, 5, 5)))
+    with pytest.raises(UnsupportedOperatorError, match="only 2-D Conv"):
+        quantize(src, "q8_0", tmp_path / "q.onnx", nodes=["target"])
+    rep = quantize(src, "q8_0", tmp_path / "q.onnx")  # not asked for: left float, and said why
+    assert rep.quantized == [] and "2-D" in rep.skipped["target"]
+
+
+def test_dynamic_weights_in_a_node_to_quantize(tmp_path):
+    node = helper.make_node("MatMul", ["x", "x2"], ["y"], name="mm")
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2]),
+                                        helper.make_tensor_value_info("x2", TensorProto.FLOAT, [2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])])
+    src = _save(tmp_path, helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]))
+    with pytest.raises(UnsupportedOperatorError, match="not a constant initializer"):
+        quantize(src, "q8_0", tmp_path / "q.onnx", nodes=["mm"])
+
+
+def test_nan_weights_raise_and_leave_no_file(tmp_path):
+    w = np.ones((64, 64), np.float32)
+    w[3, 5] = np.nan
+    src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": w}, {}, (1, 64)))
+    out = tmp_path / "q.onnx"
+    out.write_bytes(b"previous")
+    with pytest.raises(ModelFileError, match="NaN"):
+        quantize(src, "q8_0", out)
+    assert out.read_bytes() == b"previous"  # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_bad_format_and_bad_model_file(tmp_path):
+    src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": np.ones((64, 64), np.float32)}, {}, (1, 64)))
+    with pytest.raises(FormatError):
+        quantize(src, "q9_9", tmp_path / "q.onnx")
+    with pytest.raises(FormatError):
+        quantize(src, "q8_1", tmp_path / "q.onnx")  # an activation format
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00not an onnx file" * 10)
+    with pytest.raises(ModelFileError):
+        quantize(bad, "q8_0", tmp_path / "q.onnx")
+
+
+def test_output_written_atomically(tmp_path, monkeypatch):
+    """A failure while writing leaves neither a partial output nor a temp file."""
+    src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": np.ones((64, 64), np.float32)}, {}, (1, 64)))
+    real_replace = os.replace
+
+    def boom(a, b):
+        raise OSError("disk full")
+    monkeypatch.setattr(quantize_mod.os, "replace", boom)
+    with pytest.raises(OSError):
+        quantize(src, "q8_0", tmp_path / "q.onnx")
+    monkeypatch.setattr(quantize_mod.os, "replace", real_replace)
+    assert not (tmp_path / "q.onnx").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_wrong_input_shape_raises_clearly(tmp_path):
+    src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": np.ones((64, 32), np.float32)}, {}, (None, None)))
+    quantize(src, "q8_0", tmp_path / "q.onnx")
+    sess = InferenceSession(tmp_path / "q.onnx")
+    with pytest.raises(Exception, match="K=64"):
+        sess.run(None, {"x": np.ones((2, 48), np.float32)})

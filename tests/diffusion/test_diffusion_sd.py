@@ -1,0 +1,151 @@
+"""Stable Diffusion ONNX pipeline on a tiny random-weight pipeline, checked against diffusers."""
+import shutil
+
+import numpy as np
+import pytest
+from conftest import psnr
+
+from edgeai.diffusion.clip_tokenizer import CLIPTokenizer
+from edgeai.diffusion.sd import DiffusionPipeline
+from edgeai.errors import ModelFileError, ModelNotFoundError, ShapeError
+
+PROMPTS = ["a photo of a cat", "a red house on the hill"]
+H = W = 64
+
+
+@pytest.fixture(scope="module")
+def ours(tiny_sd):
+    return DiffusionPipeline.from_pretrained(tiny_sd, threads=2)
+
+
+@pytest.fixture(scope="module")
+def theirs(tiny_sd):
+    from diffusers import StableDiffusionPipeline
+    pipe = StableDiffusionPipeline.from_pretrained(tiny_sd / "torch")
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+SCHEDULERS = [  # (ours, diffusers class, extra config, steps, guidance)
+    ("euler", "EulerDiscreteScheduler", {}, 4, 7.5),
+    ("euler_a", "EulerAncestralDiscreteScheduler", {}, 4, 7.5),
+    ("ddim", "DDIMScheduler", {}, 4, 7.5),
+    ("lcm", "LCMScheduler", {}, 4, 1.5),
+    ("turbo", "EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}, 1, 0.0),
+]
+
+
+@pytest.mark.parametrize("name,cls,extra,steps,guidance", SCHEDULERS)
+def test_matches_diffusers(ours, theirs, monkeypatch, name, cls, extra, steps, guidance):
+    """Same weights, same initial latents, same per-step noise: the images agree to float rounding."""
+    import diffusers
+    import torch
+    import diffusers.schedulers.scheduling_euler_ancestral_discrete as ea
+    import diffusers.schedulers.scheduling_lcm as lcm
+    theirs.scheduler = getattr(diffusers, cls).from_config(theirs.scheduler.config, **extra)
+    seeds = [11, 12]
+    rngs = [np.random.default_rng(s) for s in seeds]  # replays edgeai's per-image generators
+    latents = np.stack([r.standard_normal((4, H // 8, W // 8)) for r in rngs]).astype(np.float32)
+
+    def numpy_noise(shape, generator=None, device=None, dtype=None, layout=None):
+        return torch.from_numpy(np.stack([r.standard_normal(tuple(shape)[1:]) for r in rngs]).astype(np.float32))
+    monkeypatch.setattr(ea, "randn_tensor", numpy_noise)
+    monkeypatch.setattr(lcm, "randn_tensor", numpy_noise)
+    ref = theirs(PROMPTS, height=H, width=W, num_inference_steps=steps, guidance_scale=guidance,
+                 latents=torch.from_numpy(latents), output_type="np").images
+    out = ours(PROMPTS, height=H, width=W, steps=steps, guidance_scale=guidance, scheduler=name, seed=seeds,
+               progress=False)
+    assert out.array.shape == ref.shape == (2, H, W, 3)
+    assert np.abs(out.array - ref).max() < 1e-4
+    assert out.images[0].dtype == np.uint8 and out.images[0].shape == (H, W, 3)
+
+
+@pytest.mark.parametrize("source", ["vocab_merges", "tokenizer_json"])
+def test_tokenizer_matches_transformers(tiny_sd, source):
+    from transformers import CLIPTokenizer as Reference
+    ref = Reference.from_pretrained(tiny_sd / "torch" / "tokenizer")
+    d = tiny_sd / "tokenizer" if source == "vocab_merges" else tiny_sd / "torch" / "tokenizer"
+    ours = CLIPTokenizer(d)
+    for text in ["a photo of a cat", "A  RED house,  on the HILL!!", "dogs 123 café's", "", "cat " * 100]:
+        want = ref(text, padding="max_length", max_length=77, truncation=True).input_ids
+        assert ours(text)[0].tolist() == want, text
+
+
+def test_seeded_batched_callback(ours):
+    steps = []
+    a = ours(PROMPTS, height=H, width=W, steps=3, seed=5, progress=False, callback=lambda i, t, x: steps.append(i))
+    assert steps == [0, 1, 2]
+    b = ours(PROMPTS[1], height=H, width=W, steps=3, seed=6, progress=False)  # image 1 of the batch alone
+    np.testing.assert_allclose(b.array[0], a.array[1], atol=1e-5)
+    c = ours(PROMPTS, height=H, width=W, steps=3, seed=5, progress=False)
+    np.testing.assert_array_equal(a.array, c.array)
+    d = ours(PROMPTS, height=H, width=W, steps=1, seed=5, progress=False)
+    assert not np.allclose(d.array, a.array)
+
+
+def test_tiled_vae_decode(ours):
+    lat = np.random.default_rng(0).standard_normal((1, 4, 24, 40)).astype(np.float32)
+    full = ours.decode(lat)
+    tiled = ours.decode(lat, tile=16, overlap=4)
+    assert tiled.shape == full.shape == (1, 3, 192, 320)
+    assert psnr(full, tiled) > 20.0  # GroupNorm sees one tile at a time: close, not equal
+    # a memory budget below the untiled estimate switches to tiles
+    budget = ours.decode_bytes_estimate(192, 320) / 2 ** 20 / 4
+    a = ours("a cat", height=192, width=320, steps=1, seed=1, progress=False, max_memory_mb=budget)
+    b = ours("a cat", height=192, width=320, steps=1, seed=1, progress=False)
+    assert a.array.shape == b.array.shape and not np.array_equal(a.array, b.array)
+
+
+def test_quantized_pipeline(tiny_sd, ours, tmp_path):
+    q = DiffusionPipeline.from_pretrained(tiny_sd, quant="q8_0", threads=2, cache_dir=tmp_path)
+    assert q.paths["unet"] != ours.paths["unet"] and q.paths["vae_decoder"] == ours.paths["vae_decoder"]
+    assert q.paths["unet"].stat().st_size < 0.5 * ours.paths["unet"].stat().st_size
+    a = ours(PROMPTS, height=H, width=W, steps=3, seed=2, progress=False)
+    b = q(PROMPTS, height=H, width=W, steps=3, seed=2, progress=False)
+    print(f"tiny SD q8_0 vs float32: PSNR {psnr(a.array, b.array):.1f} dB")
+    assert psnr(a.array, b.array) > 25.0
+
+
+def test_bad_input(tiny_sd, ours, tmp_path):
+    with pytest.raises(ValueError, match="multiples of 8"):
+        ours("a cat", height=60, width=64, progress=False)
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        ours("a cat", height=64, width=64, scheduler="plms", progress=False)
+    with pytest.raises(ShapeError):
+        ours("a cat", height=64, width=64, latents=np.zeros((1, 4, 4, 4), np.float32), progress=False)
+    with pytest.raises(ValueError, match="steps"):
+        ours("a cat", height=64, width=64, steps=0, progress=False)
+    # layouts
+    with pytest.raises(ModelFileError, match="model_index.json"):
+        DiffusionPipeline.from_pretrained(tmp_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_sd, broken, ignore=shutil.ignore_patterns("torch"))
+    (broken / "unet" / "model.onnx").unlink()
+    with pytest.raises(ModelFileError, match="unet/model.onnx"):
+        DiffusionPipeline.from_pretrained(broken)
+    (broken / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="PyTorch"):
+        DiffusionPipeline.from_pretrained(broken)
+    shutil.copy(tiny_sd / "unet" / "model.onnx", broken / "unet" / "model.onnx")
+    shutil.rmtree(broken / "tokenizer")
+    with pytest.raises(ModelFileError, match="tokenizer"):
+        DiffusionPipeline.from_pretrained(broken)
+    with pytest.raises(ModelNotFoundError):
+        DiffusionPipeline.from_pretrained(tmp_path / "nope")
+    with pytest.raises(ModelNotFoundError):  # the hub path, offline: a clear error, not a traceback
+        DiffusionPipeline.from_pretrained("edgeai-test/does-not-exist", local_files_only=True,
+                                          cache_dir=tmp_path / "hub")
+
+
+def test_hub_cache_layout_resolves(tiny_sd, tmp_path):
+    """from_pretrained(repo id) goes through huggingface_hub: a snapshot already in the cache loads offline."""
+    from huggingface_hub.constants import REPO_ID_SEPARATOR
+    repo = tmp_path / "hub" / f"models{REPO_ID_SEPARATOR}edgeai-test{REPO_ID_SEPARATOR}tiny-sd"
+    commit = "0" * 40
+    snap = repo / "snapshots" / commit
+    shutil.copytree(tiny_sd, snap, ignore=shutil.ignore_patterns("torch"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    pipe = DiffusionPipeline.from_pretrained("edgeai-test/tiny-sd", local_files_only=True, cache_dir=tmp_path / "hub")
+    assert pipe.root == snap
+    assert pipe("a cat", height=64, width=64, steps=1, seed=0, progress=False).array.shape == (1, 64, 64, 3)
