@@ -99,16 +99,18 @@ cp -r tests "$ROOT/src/tests"
 # wheels fetched by the host's pip (the root has no PyPI access of its own)
 if [ "$SUITE" = bookworm ]; then
     # the test oracle only (pure python; its deps come from Debian)
-    python3 -m pip download -q --no-deps --only-binary=:all: -d "$ROOT/src/wheels" gguf
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$ROOT/src/wheels" gguf 2> "$WORK/pip.log" \
+        || { cat "$WORK/pip.log"; exit 1; }
     VENV_OPTS=--system-site-packages
     WHEELS="/src/wheels/*.whl"
 else
     py=$(chroot "$ROOT" /usr/bin/python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
     python3 -m pip download -q --only-binary=:all: --platform manylinux2014_aarch64 --python-version "$py" \
-        --implementation cp -d "$ROOT/src/wheels" "numpy==1.24.4" "pybind11>=2.10" setuptools wheel pytest \
-        exceptiongroup tomli gguf
+        --implementation cp -d "$ROOT/src/wheels" pip "numpy==1.24.4" "pybind11>=2.10" setuptools wheel pytest \
+        exceptiongroup tomli gguf 2> "$WORK/pip.log" || { cat "$WORK/pip.log"; exit 1; }
     VENV_OPTS=
-    WHEELS="numpy==1.24.4 pybind11 setuptools wheel pytest gguf"
+    # --upgrade: the venv's bundled pip 20 / setuptools 44 predate pyproject metadata (PEP 621)
+    WHEELS="--upgrade pip setuptools wheel numpy==1.24.4 pybind11 pytest gguf"
 fi
 
 # ---- install it with the distribution's python3 and numpy, then the kernel tests ----
@@ -121,14 +123,14 @@ fi
 cat > "$ROOT/src/run.sh" <<INNER
 set -eu
 cd /src
-python3 -c 'import sys, numpy, platform; print("inside:", platform.machine(), sys.version.split()[0], "numpy", numpy.__version__)'
+python3 -c 'import sys, platform; print("inside:", platform.machine(), "python", sys.version.split()[0])'
 rm -rf /venv
 python3 -m venv $VENV_OPTS /venv
 /venv/bin/pip install -q --no-index --find-links /src/wheels $WHEELS
 # no build isolation: the build uses the numpy, pybind11 and setuptools already there
 /venv/bin/pip install -q --no-build-isolation --no-deps /src/$(basename "$SDIST")
 cd /src
-/venv/bin/python -c 'import edgeai, json; i = edgeai.cpu_info(); print("edgeai", edgeai.__version__, "features", i.get("features"))'
+(cd /tmp && /venv/bin/python -c 'import edgeai, numpy; print("edgeai from", edgeai.__file__); i = edgeai.cpu_info(); print("edgeai", edgeai.__version__, "numpy", numpy.__version__, "features", i.get("features"))')
 /venv/bin/python -m pytest -q -p no:cacheprovider $PYTEST_ARGS
 INNER
 say "installing the sdist and running: pytest $PYTEST_ARGS"
