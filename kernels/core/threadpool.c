@@ -1,13 +1,30 @@
-/* Persistent thread pool. Workers spin briefly on a generation counter (decode issues hundreds
- * of small matmuls per token, so wake-up latency matters), then sleep on a condition variable. */
+/* Persistent thread pool.
+ *
+ * One job at a time. The job's claim state is one 64-bit atomic word:
+ *     bits  0..27  next task index to hand out
+ *     bits 28..55  number of tasks in the job
+ *     bits 56..63  number of helpers allowed to take part (thread ids 1..helpers)
+ * A thread takes a task with a compare-and-swap on that word, so a successful claim always pairs a
+ * task index with the job it belongs to, whatever job the thread believed it was waking up for.
+ * While a claimed task runs, its job cannot finish (the submitter waits for every task to be
+ * done), so fn and ctx are stable for it. A helper that wakes late finds nothing to claim and goes
+ * back to sleep: the submitter waits for tasks, never for helpers, so a descheduled helper on a
+ * loaded machine costs nothing but its share of the work, which the others take.
+ *
+ * Helpers spin briefly on a wake counter (decode issues hundreds of small matmuls per token, so
+ * wake-up latency matters), then sleep on a condition variable. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 #include "../edgeai_kernels.h"
 
 #define EA_SPIN_ITERS 4096
+#define IDX_BITS 28
+#define IDX_MASK ((UINT64_C(1) << IDX_BITS) - 1)
+#define MAX_CHUNK ((int64_t)IDX_MASK) /* tasks per published job; larger jobs go in chunks */
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,18 +40,13 @@ static struct {
     pthread_cond_t cv_work, cv_done;
     int nworkers;
     pthread_t th[EA_MAX_THREADS];
-    unsigned start_gen[EA_MAX_THREADS]; /* gen when the worker was created: jobs after it are its */
-    /* job word: (generation << 8) | number of helpers taking part. One atomic word, so a worker
-     * that wakes late always pairs a generation with that job's helper count (with a separate
-     * `active` field it could read job N's generation with job N+1's count, take part in N+1
-     * twice and leave pending wrong: a hang seen under load in test_threads) */
-    atomic_uint gen;
-    /* the job */
+    atomic_uint wake;           /* bumped once per job: helpers wait for it to change */
+    _Atomic uint64_t claim;     /* see the top of the file */
+    atomic_llong done;          /* tasks of the current job finished */
+    /* the job: written by the submitter before `claim` is published (release) */
     ea_task_fn fn;
     void *ctx;
-    int64_t ntasks;
-    atomic_llong next;
-    atomic_int pending;   /* taking part and not yet finished */
+    int64_t base;               /* task offset of this chunk */
 } P = {.submit = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER,
        .cv_work = PTHREAD_COND_INITIALIZER, .cv_done = PTHREAD_COND_INITIALIZER};
 
@@ -69,36 +81,45 @@ int ea_get_num_threads(void) {
     return n;
 }
 
+/* Claims and runs tasks of the current job until none is left for `thread`. */
 static void run_tasks(int thread) {
-    int64_t t;
-    while ((t = atomic_fetch_add(&P.next, 1)) < P.ntasks) P.fn(P.ctx, t, thread);
+    uint64_t w = atomic_load_explicit(&P.claim, memory_order_acquire);
+    for (;;) {
+        const uint64_t idx = w & IDX_MASK;
+        const uint64_t ntasks = (w >> IDX_BITS) & IDX_MASK;
+        const int helpers = (int)(w >> (2 * IDX_BITS));
+        if (idx >= ntasks || thread > helpers) return;
+        if (!atomic_compare_exchange_weak_explicit(&P.claim, &w, w + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue; /* w now holds the current word */
+        /* the claim is ours: the job cannot end before this task does, so fn/ctx/base are its */
+        P.fn(P.ctx, P.base + (int64_t)idx, thread);
+        if (atomic_fetch_add_explicit(&P.done, 1, memory_order_acq_rel) + 1 == (int64_t)ntasks) {
+            pthread_mutex_lock(&P.mu);
+            pthread_cond_signal(&P.cv_done);
+            pthread_mutex_unlock(&P.mu);
+        }
+        w = atomic_load_explicit(&P.claim, memory_order_acquire);
+    }
 }
 
 static void *worker(void *arg) {
-    int idx = (int)(intptr_t)arg;
-    /* not atomic_load(&P.gen) here: the job that made us may already have bumped it */
-    unsigned seen = P.start_gen[idx];
+    const int thread = (int)(intptr_t)arg + 1;
+    unsigned seen = 0;
     for (;;) {
+        run_tasks(thread);
         unsigned g;
         int i = 0;
-        while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen && i < EA_SPIN_ITERS) {
+        while ((g = atomic_load_explicit(&P.wake, memory_order_acquire)) == seen && i < EA_SPIN_ITERS) {
             cpu_relax();
             i++;
         }
         if (g == seen) {
             pthread_mutex_lock(&P.mu);
-            while ((g = atomic_load(&P.gen)) == seen) pthread_cond_wait(&P.cv_work, &P.mu);
+            while ((g = atomic_load(&P.wake)) == seen) pthread_cond_wait(&P.cv_work, &P.mu);
             pthread_mutex_unlock(&P.mu);
         }
         seen = g;
-        if (idx < (int)(g & 0xffu)) {
-            run_tasks(idx + 1);
-            if (atomic_fetch_sub(&P.pending, 1) == 1) {
-                pthread_mutex_lock(&P.mu);
-                pthread_cond_signal(&P.cv_done);
-                pthread_mutex_unlock(&P.mu);
-            }
-        }
     }
     return NULL;
 }
@@ -110,7 +131,7 @@ static void atfork_child(void) {
     pthread_cond_init(&P.cv_work, NULL);
     pthread_cond_init(&P.cv_done, NULL);
     P.nworkers = 0;
-    atomic_store(&P.pending, 0);
+    atomic_store(&P.claim, 0);
 }
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, atfork_child); }
@@ -121,7 +142,6 @@ static int ensure_workers(int want) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 1 << 20);
-        P.start_gen[P.nworkers] = atomic_load(&P.gen);
         int rc = pthread_create(&P.th[P.nworkers], &attr, worker, (void *)(intptr_t)P.nworkers);
         pthread_attr_destroy(&attr);
         if (rc != 0) break; /* run with the workers we have */
@@ -129,6 +149,30 @@ static int ensure_workers(int want) {
         P.nworkers++;
     }
     return P.nworkers;
+}
+
+/* caller holds P.submit: runs tasks [base, base + n) with up to `helpers` helpers */
+static void run_chunk(int64_t base, int64_t n, ea_task_fn fn, void *ctx, int helpers) {
+    P.fn = fn;
+    P.ctx = ctx;
+    P.base = base;
+    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+    atomic_store_explicit(&P.claim, ((uint64_t)helpers << (2 * IDX_BITS)) | ((uint64_t)n << IDX_BITS),
+                          memory_order_release);
+    pthread_mutex_lock(&P.mu);
+    atomic_fetch_add_explicit(&P.wake, 1, memory_order_release);
+    pthread_cond_broadcast(&P.cv_work);
+    pthread_mutex_unlock(&P.mu);
+
+    run_tasks(0);
+
+    for (int i = 0; atomic_load_explicit(&P.done, memory_order_acquire) != n && i < EA_SPIN_ITERS; i++)
+        cpu_relax();
+    if (atomic_load_explicit(&P.done, memory_order_acquire) != n) {
+        pthread_mutex_lock(&P.mu);
+        while (atomic_load_explicit(&P.done, memory_order_acquire) != n) pthread_cond_wait(&P.cv_done, &P.mu);
+        pthread_mutex_unlock(&P.mu);
+    }
 }
 
 void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads) {
@@ -144,25 +188,9 @@ void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads) {
     pthread_mutex_lock(&P.submit);
     int helpers = ensure_workers(nthreads - 1);
     if (helpers > nthreads - 1) helpers = nthreads - 1;
-    P.fn = fn;
-    P.ctx = ctx;
-    P.ntasks = ntasks;
-    atomic_store(&P.next, 0);
-    atomic_store(&P.pending, helpers);
-    pthread_mutex_lock(&P.mu);
-    /* only the submitter (holding P.submit) writes the job word; helpers <= EA_MAX_THREADS - 1 < 256 */
-    const unsigned next_gen = ((atomic_load(&P.gen) >> 8) + 1u) << 8;
-    atomic_store_explicit(&P.gen, next_gen | (unsigned)helpers, memory_order_release);
-    pthread_cond_broadcast(&P.cv_work);
-    pthread_mutex_unlock(&P.mu);
-
-    run_tasks(0);
-
-    for (int i = 0; atomic_load(&P.pending) != 0 && i < EA_SPIN_ITERS; i++) cpu_relax();
-    if (atomic_load(&P.pending) != 0) {
-        pthread_mutex_lock(&P.mu);
-        while (atomic_load(&P.pending) != 0) pthread_cond_wait(&P.cv_done, &P.mu);
-        pthread_mutex_unlock(&P.mu);
+    for (int64_t base = 0; base < ntasks; base += MAX_CHUNK) {
+        const int64_t n = ntasks - base < MAX_CHUNK ? ntasks - base : MAX_CHUNK;
+        run_chunk(base, n, fn, ctx, helpers);
     }
     pthread_mutex_unlock(&P.submit);
 }
