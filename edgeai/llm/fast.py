@@ -19,7 +19,7 @@ class FastDecoder:
 
     def __init__(self, cfg: ModelConfig, w: ModelWeights, cache: KVCache):
         c = {"n_layer": cfg.n_layer, "d": cfg.d_model, "n_head": cfg.n_head, "n_kv": cfg.n_kv_head,
-             "hd": cfg.head_dim, "ff": cfg.d_ff, "vocab": cfg.vocab_size, "n_ctx": cache.n_ctx,
+             "hd": cfg.head_dim, "ff": cfg.d_ff, "vocab": cfg.vocab_size, "n_ctx": cache.capacity,
              "rope_dim": cfg.rope_dim, "rope_neox": int(cfg.rope_neox), "act_gelu": int(cfg.activation == "gelu_tanh"),
              "sliding_window": cfg.sliding_window, "sw_pattern": cfg.sliding_window_pattern, "eps": cfg.norm_eps,
              "rope_theta": cfg.rope_theta, "rope_scale": cfg.rope_scale, "rope_local_theta": cfg.rope_local_theta,

@@ -22,6 +22,8 @@ from .tokenizer import StreamDecoder, Tokenizer, from_gguf_metadata
 from .weights import load_weights
 
 DEFAULT_N_CTX = 4096
+# KV cache positions allocated up front; it doubles as the context fills (see KVCache)
+_KV_START = 256
 _KV_DTYPES = {"f16": np.float16, "float16": np.float16, "f32": np.float32, "float32": np.float32}
 
 
@@ -82,7 +84,7 @@ class LLM:
         self.n_ctx = int(n_ctx or min(self.config.context_length, DEFAULT_N_CTX))
         if self.n_ctx < 1:
             raise ValueError(f"n_ctx must be positive, got {n_ctx}")
-        self.cache = KVCache(self.config, self.n_ctx, _KV_DTYPES[kv_dtype])
+        self.cache = KVCache(self.config, self.n_ctx, _KV_DTYPES[kv_dtype], capacity=_KV_START)
         self._cached_ids: List[int] = []   # the tokens whose keys/values are in the cache
         self._last_prompt = None           # (ids, logits of the last one) of the last prefill
         self._fast = None
@@ -157,6 +159,10 @@ class LLM:
 
     def _eval(self, ids: np.ndarray) -> np.ndarray:
         """Append ids to the cached context; returns the logits (vocab,) of the last one."""
+        if self.cache.reserve(self.cache.pos + len(ids)) and self._fast is not None:
+            # the C decoder holds the cache arrays: give it the grown ones
+            from .fast import FastDecoder
+            self._fast = FastDecoder(self.config, self.weights, self.cache)
         if len(ids) == 1 and self._fast is not None:
             out = self._fast.step(int(ids[0]), self.cache.pos, self.threads)
             self.cache.pos += 1
