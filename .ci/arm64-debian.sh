@@ -102,7 +102,9 @@ if [ "$SUITE" = bookworm ]; then
     python3 -m pip download -q --no-deps --only-binary=:all: -d "$ROOT/src/wheels" gguf 2> "$WORK/pip.log" \
         || { cat "$WORK/pip.log"; exit 1; }
     VENV_OPTS=--system-site-packages
-    WHEELS="/src/wheels/*.whl"
+    # --no-deps: gguf >= 0.19 names requests, which it imports only to download (never in our tests);
+    # numpy, pyyaml and tqdm come from Debian
+    WHEELS="--no-deps /src/wheels/*.whl"
 else
     py=$(chroot "$ROOT" /usr/bin/python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
     python3 -m pip download -q --only-binary=:all: --platform manylinux2014_aarch64 --python-version "$py" \

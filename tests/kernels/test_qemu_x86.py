@@ -28,8 +28,6 @@ import pytest
 import edgeai
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "c"))
-import build as driver_build  # noqa: E402  (tests/c/build.py)
 
 LANES = [("Nehalem", "sse4"), ("Haswell", "avx2")]
 # the C driver also runs on qemu64 (SSE2/SSE3 only, the x86-64 baseline): every op must fall back to
@@ -111,6 +109,10 @@ def driver(tmp_path_factory):
         if REQUIRE:
             pytest.fail("EDGEAI_REQUIRE_EMULATION=1 but gcc is not installed")
         pytest.skip("gcc not installed")
+    # imported here, not at module level: the driver's build script needs the checkout's kernels/,
+    # which an installed-package test run (e.g. the arm64 Debian lane) does not have
+    sys.path.insert(0, str(ROOT / "tests" / "c"))
+    import build as driver_build  # tests/c/build.py
     exe = str(tmp_path_factory.mktemp("driver") / "test_kernels-x86_64")
     isas = driver_build.build("gcc", exe, static=True)
     return exe, isas
