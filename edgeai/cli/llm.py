@@ -18,9 +18,10 @@ def add_parsers(sub) -> None:
                        help="format to quantize Hugging Face checkpoints to (default q8_0)")
         p.add_argument("-t", "--threads", type=int, default=None, help="kernel threads (default: all CPUs)")
         p.add_argument("-n", "--max-tokens", type=int, default=256, help="most tokens to generate per answer")
-        p.add_argument("--temperature", type=float, default=0.7, help="0 for greedy decoding")
+        # 0.2 / 0.9: the sampling SmolLM2's model card recommends; small models ramble when hotter
+        p.add_argument("--temperature", type=float, default=0.2, help="0 for greedy decoding (default 0.2)")
         p.add_argument("--top-k", type=int, default=40)
-        p.add_argument("--top-p", type=float, default=0.95)
+        p.add_argument("--top-p", type=float, default=0.9)
         p.add_argument("--min-p", type=float, default=0.05)
         p.add_argument("--repetition-penalty", type=float, default=1.1)
         p.add_argument("--seed", type=int, default=None)
@@ -32,6 +33,7 @@ def add_parsers(sub) -> None:
     g.add_argument("prompt", help="the prompt text")
     g.add_argument("--raw", action="store_true", help="complete the text as is, without the chat template")
     g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
+    g.add_argument("-s", "--system", default=None, help="system prompt (default: the chat template's own)")
     common(g)
     g.set_defaults(func=run_generate)
 
@@ -74,7 +76,9 @@ def run_generate(args) -> int:
     if args.raw:
         pieces = llm.generate(args.prompt, args.max_tokens, stop=args.stop, stream=True, **kw)
     else:
-        pieces = llm.chat([{"role": "user", "content": args.prompt}], args.max_tokens, stop=args.stop, stream=True, **kw)
+        messages = [{"role": "system", "content": args.system}] if args.system else []
+        messages.append({"role": "user", "content": args.prompt})
+        pieces = llm.chat(messages, args.max_tokens, stop=args.stop, stream=True, **kw)
     for piece in pieces:
         sys.stdout.write(piece)
         sys.stdout.flush()

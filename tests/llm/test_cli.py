@@ -14,6 +14,17 @@ def test_generate_raw_greedy(smollm_path, capsys):
     assert "tok/s" in out.err
 
 
+def test_generate_with_system_prompt_matches_chat_api(smollm_path, smollm, capsys):
+    system = "You are a concise assistant. Answer in one sentence."
+    rc = main(["generate", "-m", str(smollm_path), "-n", "16", "--temperature", "0", "--repetition-penalty", "1.0",
+               "-s", system, "What is the capital of France?"])
+    out = capsys.readouterr()
+    smollm.reset()
+    want = smollm.chat([{"role": "system", "content": system}, {"role": "user", "content": "What is the capital of France?"}],
+                       16, temperature=0, repetition_penalty=1.0)
+    assert rc == 0 and out.out.rstrip("\n") == want and "Paris" in want
+
+
 def test_chat_streams_and_reports_speed(smollm_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("Hi!\n\n"))
     rc = main(["chat", "-m", str(smollm_path), "-n", "8", "--seed", "1"])
