@@ -6,6 +6,7 @@
 #define EDGEAI_X86_AVX2_GEMM_H
 
 #include "avx2-blocks.h"
+#include "avx2-gemv.h"
 
 enum { EA256_Q4_0, EA256_Q8_0, EA256_Q4_1, EA256_Q5_0, EA256_Q5_1 };
 
@@ -69,6 +70,10 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
 static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int64_t k, int64_t m, int64_t n, float *s,
                                                              int64_t lds, const void *w, size_t ws, const void *a,
                                                              size_t as) {
+    if (m == 1) { /* decode: avx2-gemv.h */
+        ea256_gemv(fmt, k, n, s, w, ws, a);
+        return;
+    }
     const int64_t nb = k / 32;
     for (int64_t i0 = 0; i0 < m; i0 += 4) {
         const int C = m - i0 < 4 ? (int)(m - i0) : 4;
