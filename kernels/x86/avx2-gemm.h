@@ -6,7 +6,6 @@
 #define EDGEAI_X86_AVX2_GEMM_H
 
 #include "avx2-blocks.h"
-#include "avx2-gemv.h"
 
 enum { EA256_Q4_0, EA256_Q8_0, EA256_Q4_1, EA256_Q5_0, EA256_Q5_1 };
 
@@ -65,6 +64,8 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) out[r] = ea256_hsum(_mm256_add_ps(acc[r][0], acc[r][1])) + ms[r];
 }
+
+#include "avx2-gemv.h" /* uses ea256_rows for tails */
 
 /* The ea_gemm_fn contract: s[i*lds + j] = dot(w row j, a row i), i < m, j < n. */
 static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int64_t k, int64_t m, int64_t n, float *s,
