@@ -138,10 +138,16 @@ static inline __attribute__((always_inline)) void ea128_rows(const int fmt, cons
     for (int r = 0; r < C; r++) out[r] = ea128_hsum(acc[r]) + ms[r];
 }
 
+#include "sse4-gemv.h" /* uses ea128_rows */
+
 /* The ea_gemm_fn contract: s[i*lds + j] = dot(w row j, a row i), i < m, j < n. */
 static inline __attribute__((always_inline)) void ea128_gemm(const int fmt, int64_t k, int64_t m, int64_t n, float *s,
                                                              int64_t lds, const void *w, size_t ws, const void *a,
                                                              size_t as) {
+    if (m == 1) { /* decode: sse4-gemv.h */
+        ea128_gemv(fmt, k, n, s, w, ws, a);
+        return;
+    }
     for (int64_t i0 = 0; i0 < m; i0 += 4) {
         const int C = m - i0 < 4 ? (int)(m - i0) : 4;
         const uint8_t *ar[4];
