@@ -1,4 +1,4 @@
-/* AVX2 K-quant kernels (q4_K, q6_K with q8_K activations) for C = 1..4 activation rows: each
+/* AVX2 K-quant kernels (q2_K, q3_K, q4_K, q5_K, q6_K with q8_K activations) for C = 1..4 activation rows: each
  * super-block is unpacked once per group of rows (the dot is C = 1).
  * q4_K: per 32-element sub-block one vpmaddubsw (nibbles x int8) and one vpmaddwd against the
  * sub-block's scale; int32 over the super-block, one FMA with d_w * d_a; mins via the bsums.
@@ -154,6 +154,107 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
     }
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - corr[r];
+}
+
+/* q2_K: 16 sub-blocks of 16, q = 2 bits (0..3) from qs[32 * (e / 128) + e % 32] >> 2 * ((e / 32) % 4),
+ * scale and min 4 bits each; sum = d_a (d sum_sb sc * sum(q a) - dmin sum_sb mn * bsum_sb).
+ * 32 elements per shift of a 32-byte qs half: two sub-blocks, one per 128-bit lane. */
+static inline __attribute__((always_inline)) void ea256_q2K_rows(const int C, int64_t nb, const block_q2_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m03 = _mm256_set1_epi8(0x03);
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const __m128i sb = _mm_loadu_si128((const __m128i *)w[b].scales);
+        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm_set1_epi8(0x0f)));
+        uint8_t sc[16];
+        _mm_storeu_si128((__m128i *)sc, _mm_and_si128(sb, _mm_set1_epi8(0x0f)));
+        const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
+        __m256i isum[4];
+        float mins[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            const __m256i m8 = _mm256_madd_epi16(mn16, _mm256_loadu_si256((const __m256i *)a[r][b].bsums));
+            __m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(m8), _mm256_extracti128_si256(m8, 1));
+            m4 = _mm_hadd_epi32(m4, m4);
+            m4 = _mm_hadd_epi32(m4, m4);
+            mins[r] = dmin * (float)_mm_cvtsi128_si32(m4);
+            isum[r] = _mm256_setzero_si256();
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
+#pragma GCC unroll 4
+            for (int sh = 0; sh < 4; sh++) {
+                const int j = 8 * h + 2 * sh; /* sub-blocks j (low lane), j + 1 (high lane) */
+                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03);
+                const __m256i S = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+#pragma GCC unroll 4
+                for (int r = 0; r < C; r++) {
+                    const __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) {
+            /* d_a (d isum - dmin msum): the isum vector scaled by d_w d_a, the mins by d_a */
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+            acc[r] = _mm256_sub_ps(acc[r], _mm256_setr_ps(mins[r] * a[r][b].d, 0, 0, 0, 0, 0, 0, 0));
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]);
+}
+
+/* q3_K: q = low 2 bits (as q2_K) + 4 * hmask bit - 4, in -4..3; 6-bit scales minus 32. With the
+ * unsigned u = low + 4 * hbit (0..7): sum(q a) = sum(u a) - 4 bsum, so
+ * isum = sum_sb sc (sum(u a) - 4 bsum_sb); sum = d_a d isum. hbit of element 32 s + j is bit s of
+ * hmask[j] (s = 0..7). */
+static inline __attribute__((always_inline)) void ea256_q3K_rows(const int C, int64_t nb, const block_q3_K *w,
+                                                                 const block_q8_K *const *a, float *out) {
+    const __m256i m03 = _mm256_set1_epi8(0x03), m01 = _mm256_set1_epi8(0x01);
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *ws = w[b].scales;
+        int16_t sc[16];
+        for (int i = 0; i < 16; i++) {
+            const int lo = i < 8 ? (ws[i] & 0x0f) : (ws[i - 8] >> 4);
+            const int hi = (ws[8 + i % 4] >> (2 * (i / 4))) & 3;
+            sc[i] = (int16_t)((lo | (hi << 4)) - 32);
+        }
+        const __m256i sc16 = _mm256_loadu_si256((const __m256i *)sc);
+        const __m256i H = _mm256_loadu_si256((const __m256i *)w[b].hmask);
+        const float dw = _cvtsh_ss(w[b].d);
+        __m256i isum[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++) /* -4 sum_sb sc bsum_sb, as 8 int32 partial sums */
+            isum[r] = _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_sub_epi16(_mm256_setzero_si256(),
+                                        _mm256_loadu_si256((const __m256i *)a[r][b].bsums))), 2);
+        for (int h = 0; h < 2; h++) {
+            const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
+#pragma GCC unroll 4
+            for (int sh = 0; sh < 4; sh++) {
+                const int j = 8 * h + 2 * sh, s = 4 * h + sh;
+                /* 16-bit shifts: bit 0 of each byte is the wanted bit, the bits shifted in are masked off */
+                const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(H, s), m01);
+                const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03), _mm256_slli_epi16(hb, 2));
+                const __m256i S = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+#pragma GCC unroll 4
+                for (int r = 0; r < C; r++) {
+                    const __m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < C; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(dw * a[r][b].d), acc[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]);
 }
 
 /* gemm over any m x n: weight rows outer, activation rows in groups of 4 */
