@@ -4,7 +4,8 @@ Each rewritten node gets its weights as GGUF block bytes (a uint8 initializer ``
 out ``[N, Kp]``: N output features, K inputs zero-padded to the format's block multiple Kp.
     MatMul(A[..., K], B[K, N])                -> EdgeaiMatMul(A, W = B^T)
     Gemm(A, B, C; alpha, beta, transA, transB) -> [Transpose(A)] EdgeaiMatMul(A', W = alpha * B'^T, beta * C)
-    Conv(X, W[O, C/g, kh, kw], bias)           -> EdgeaiConv(X, W.reshape(O, C/g*kh*kw), bias)
+    Conv(X, W[O, C/g, kh, kw], bias)           -> EdgeaiConv(X, W rows in (kh, kw, c) order, bias) when C/g is
+                                                  a multiple of the block, else W.reshape(O, C/g*kh*kw)
 Everything else, and layers too small to gain, stays float for ONNX Runtime.
 """
 import json
@@ -231,10 +232,16 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params):
         if len(node.input) > 2 and node.input[2]:
             bias = init_array(node.input[2]).astype(np.float32).reshape(-1)
             _check_finite(node.input[2], bias)
-        data, k, kp = _pack(w.reshape(o, cg * kh * kw).astype(np.float32), fmt)
+        # a group's channels in whole blocks: rows in (kh, kw, c) order, so the op quantizes the
+        # input once as NHWC blocks and copies patches block by block (edgeai.onnx.im2col.conv2d_nhwc)
+        hwc = cg % format_info(fmt).block_size == 0
+        rows = (w.transpose(0, 2, 3, 1) if hwc else w).reshape(o, cg * kh * kw)
+        data, k, kp = _pack(rows.astype(np.float32), fmt)
         params = dict(fmt=fmt, n=o, k=k, kp=kp, kernel=[kh, kw], group=group, auto_pad=auto_pad,
                       strides=[int(s) for s in a.get("strides", [1, 1])], pads=[int(p) for p in pads],
                       dilations=[int(d) for d in a.get("dilations", [1, 1])])
+        if hwc:
+            params["layout"] = "hwc"
         op, x_in, fbytes = CONV_OP, node.input[0], w.nbytes
         pre = []
     elif node.op_type == "MatMul":
