@@ -10,7 +10,8 @@
  *      (dw == 1, one group) or kh*kw runs of Cg channels, copied as blocks; a 1x1 / stride 1 /
  *      unpadded conv needs no copy at all (the GEMM reads xq's pixel rows);
  *   3. each GEMM tile (mb output pixels x nb output channels) is written straight into NCHW y
- *      with y_scale and the bias while it is in L1, on the thread that computed it.
+ *      with y_scale and the bias while it is in L1, on the thread that computed it (q8_0 weights:
+ *      the kernel is called with weights and activations swapped and writes NCHW rows itself).
  * The activation prescale (a power of two putting max|x| at 2**20, see edgeai/onnx/ops.py) is
  * computed here too. The tile grid depends on the shapes only: thread count never changes bits. */
 #include <math.h>
@@ -169,6 +170,7 @@ typedef struct {
     int64_t hp, wp, og, m_img;   /* m_img = out_h * out_w */
     int64_t mb, nb, mtiles, ntiles;
     int direct;                  /* 1x1, stride 1, no padding: the GEMM reads xq's rows in place */
+    int swap;                    /* q8_0 weights: the GEMM writes NCHW rows itself (see conv_tile) */
     const float *bias;
     float *y, y_scale;
     char *abuf;                  /* per thread: mb patch rows */
@@ -217,8 +219,22 @@ static void conv_tile(void *ctx, int64_t t, int thread) {
         as = j->arow;
     }
     const char *w = j->w + (size_t)(gi * j->og + j0) * j->wrow;
+    float *yb = j->y + ((b * g->out_c + gi * j->og + j0) * j->m_img + p0);
+    const float *bias = j->bias ? j->bias + gi * j->og + j0 : NULL;
+    const float ys = j->y_scale;
+    const int64_t ld = j->m_img, k = g->k_padded;
+    if (j->swap) {
+        /* q8_0 x q8_0 products are symmetric, so the weight rows can play the activation rows: the
+         * kernel then writes s[c*ld + p], y's NCHW rows, and only scale and bias remain */
+        j->gemm(k, n, m, yb, ld, a, as, w, j->wrow);
+        for (int64_t c = 0; c < n; c++) {
+            const float bo = bias ? bias[c] : 0.0f;
+            float *dst = yb + c * ld;
+            for (int64_t i = 0; i < m; i++) dst[i] = dst[i] * ys + bo;
+        }
+        return;
+    }
     float *o = j->obuf + (size_t)thread * (size_t)(j->mb * j->nb);
-    const int64_t k = g->k_padded;
     if (j->gemm) {
         j->gemm(k, m, n, o, n, w, j->wrow, a, as);
     } else {
@@ -227,10 +243,6 @@ static void conv_tile(void *ctx, int64_t t, int thread) {
     }
     /* [m pixels, n channels] -> y[b, gi*og + j0 + c, p0 .. p0+m), 8 channels at a time: a pixel's
      * 8 products share a cache line (one channel at a time reads a line per product when n >= 16) */
-    float *yb = j->y + ((b * g->out_c + gi * j->og + j0) * j->m_img + p0);
-    const float *bias = j->bias ? j->bias + gi * j->og + j0 : NULL;
-    const float ys = j->y_scale;
-    const int64_t ld = j->m_img;
     int64_t c0 = 0;
     for (; c0 + 8 <= n; c0 += 8) {
         float bo[8];
@@ -315,8 +327,9 @@ int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bi
         pack_job pj = {g, x, xq, pix, hp, wp, scale, aq ? (ea_quantize_fn)aq->fn : NULL, tbuf};
         const double elems = (double)g->batch * (double)g->in_c * (double)g->in_h * (double)g->in_w;
         ea_parallel_for(g->batch * hp, pack_row, &pj, elems < 65536.0 ? 1 : nthreads);
+        const int swap = gemm != NULL && wtype == EA_Q8_0 && at == EA_Q8_0;
         conv_job cj = {g, xq, (const char *)w, pix, cgb, arow, wrow, hp, wp, og, m_img, mb, nb,
-                       (m_img + mb - 1) / mb, (og + nb - 1) / nb, direct, bias, y, unscale, abuf, obuf,
+                       (m_img + mb - 1) / mb, (og + nb - 1) / nb, direct, swap, bias, y, unscale, abuf, obuf,
                        gemm ? (ea_gemm_fn)gemm->fn : NULL, dot ? (ea_dot_fn)dot->fn : NULL};
         ea_parallel_for(planes * cj.mtiles * cj.ntiles, conv_tile, &cj, nthreads);
     }
