@@ -7,8 +7,8 @@ from .. import _env
 
 QUANT_FORMATS = ("q8_0", "q4_0", "q4_K")
 # bumped when edgeai.onnx.quantize writes a different graph for the same model (2: Conv weights in
-# (kh, kw, c) order), so cached copies made by an older edgeai are quantized again
-LAYOUT_VERSION = 2
+# (kh, kw, c) order; 3: MatMuls sharing an input merged), so older cached copies are quantized again
+LAYOUT_VERSION = 3
 
 
 def check_quant(quant: Optional[str]) -> Optional[str]:
@@ -27,7 +27,8 @@ def quantized_model(src: Union[str, Path], fmt: str, cache_dir: Optional[Path] =
     """Path of ``src`` quantized to ``fmt`` by :func:`edgeai.onnx.quantize`, made on first use.
 
     The cache key is the source's resolved path, size and mtime plus the format and
-    LAYOUT_VERSION, so an edited model (or an older edgeai's copy) is re-quantized. The file appears atomically (quantize writes a temp file, then renames).
+    LAYOUT_VERSION, so an edited model (or an older edgeai's copy) is re-quantized. The file appears
+    atomically (quantize writes a temp file, then renames).
     """
     from ..onnx import quantize
     src = Path(src).resolve()

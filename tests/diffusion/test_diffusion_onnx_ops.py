@@ -351,3 +351,34 @@ def test_hwc_conv_bad_input():
         im2col.conv2d_nhwc(np.ones((32, 4, 4), np.float32), w, None, **kw)
     with pytest.raises(ShapeError, match="empty"):
         im2col.conv2d_nhwc(np.ones((1, 32, 1, 1), np.float32), w, None, **dict(kw, pads=(0, 0, 0, 0)))
+
+
+def test_matmuls_sharing_an_input_become_one_op_with_the_same_bits(tmp_path):
+    """Three projections of one input (one with a bias, K padded 72 -> 96) merge into one EdgeaiMatMul
+    + Split; a fourth on another input stays alone; outputs equal the unmerged model's bit for bit."""
+    rng = np.random.default_rng(11)
+    ws = [rng.standard_normal((72, n)).astype(np.float32) for n in (40, 24, 64)]
+    c = rng.standard_normal(24).astype(np.float32)
+    w4 = rng.standard_normal((72, 32)).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w0"], ["y0"], name="a"),
+             helper.make_node("Gemm", ["x", "w1", "c"], ["y1"], name="b"),
+             helper.make_node("Relu", ["x"], ["xr"], name="r"),
+             helper.make_node("MatMul", ["xr", "w3"], ["y3"], name="d"),
+             helper.make_node("MatMul", ["x", "w2"], ["y2"], name="e")]
+    inits = [numpy_helper.from_array(v, k) for k, v in (("w0", ws[0]), ("w1", ws[1]), ("w2", ws[2]), ("c", c), ("w3", w4))]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 72])],
+                          [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, None) for i in range(4)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.save(m, tmp_path / "m.onnx")
+    rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "merged.onnx")
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "apart.onnx", merge_shared_inputs=False)
+    assert sorted(rep.quantized) == ["a", "b", "d", "e"]
+    ops = [(n.op_type, n.domain) for n in onnx.load(tmp_path / "merged.onnx").graph.node]
+    assert ops.count(("EdgeaiMatMul", "ai.onnx.contrib")) == 2 and ops.count(("Split", "")) == 1
+    x = rng.standard_normal((3, 72)).astype(np.float32)
+    merged = InferenceSession(tmp_path / "merged.onnx", threads=2).run(None, {"x": x})
+    apart = InferenceSession(tmp_path / "apart.onnx", threads=2).run(None, {"x": x})
+    ref = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for a, b, r in zip(merged, apart, ref):
+        np.testing.assert_array_equal(a, b)
+        assert np.abs(a - r).max() <= 0.03 * np.abs(r).max()
