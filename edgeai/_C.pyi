@@ -1,5 +1,5 @@
 """Type stub of the private extension module edgeai._C (bindings/kernels.cpp). Use the public API."""
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -20,6 +20,10 @@ def matmul(type: int, w: np.ndarray, n: int, k: int, x: np.ndarray, out: np.ndar
 def conv2d(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarray], y: np.ndarray,
            geom: Dict[str, int], x_scale: float = ..., y_scale: float = ..., chunk_bytes: int = ...,
            threads: int = ...) -> None: ...  # bindings/conv.cpp
+def conv2d_nhwc(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarray], y: np.ndarray,
+                geom: Sequence[int], threads: int = ...) -> None: ...  # bindings/conv.cpp
+def linear(type: int, w: np.ndarray, n: int, k: int, kp: int, x: np.ndarray, bias: Optional[np.ndarray],
+           y: np.ndarray, threads: int = ...) -> None: ...  # bindings/conv.cpp
 
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,

@@ -6,6 +6,9 @@ from typing import Optional, Union
 from .. import _env
 
 QUANT_FORMATS = ("q8_0", "q4_0", "q4_K")
+# bumped when edgeai.onnx.quantize writes a different graph for the same model (2: Conv weights in
+# (kh, kw, c) order; 3: MatMuls sharing an input merged), so older cached copies are quantized again
+LAYOUT_VERSION = 3
 
 
 def check_quant(quant: Optional[str]) -> Optional[str]:
@@ -23,13 +26,14 @@ def check_quant(quant: Optional[str]) -> Optional[str]:
 def quantized_model(src: Union[str, Path], fmt: str, cache_dir: Optional[Path] = None) -> Path:
     """Path of ``src`` quantized to ``fmt`` by :func:`edgeai.onnx.quantize`, made on first use.
 
-    The cache key is the source's resolved path, size and mtime plus the format, so an edited
-    model is re-quantized. The file appears atomically (quantize writes a temp file, then renames).
+    The cache key is the source's resolved path, size and mtime plus the format and
+    LAYOUT_VERSION, so an edited model (or an older edgeai's copy) is re-quantized. The file appears
+    atomically (quantize writes a temp file, then renames).
     """
     from ..onnx import quantize
     src = Path(src).resolve()
     st = src.stat()
-    key = hashlib.sha256(f"{src}|{st.st_size}|{st.st_mtime_ns}|{fmt}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{src}|{st.st_size}|{st.st_mtime_ns}|{fmt}|{LAYOUT_VERSION}".encode()).hexdigest()[:16]
     root = Path(cache_dir) if cache_dir else _env.CACHE_DIR
     out = root / "onnx-quantized" / f"{src.stem}.{key}.{fmt}.onnx"
     if not out.is_file():

@@ -77,3 +77,59 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
     _C.conv2d(w.fmt.type_id, w.data, x, bias, y, geom, float(x_scale), float(y_scale), CHUNK_BYTES,
               _check_threads(threads))
     return y
+
+
+def conv2d_nhwc(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out_channels: int,
+                kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int],
+                group: int, threads: Optional[int] = None) -> np.ndarray:
+    """2-D convolution with (kh, kw, c)-ordered weights, in C (kernels/nn/conv2d-nhwc.c).
+
+    The input is scaled by the activation prescale (a power of two, computed inside), transposed
+    to NHWC and quantized to the weights' activation blocks once; each output pixel's patch is then
+    copied as whole blocks, and 1x1 convs read the quantized input in place.
+
+    Args:
+        x: float32 ``[B, C, H, W]``.
+        w: weights ``[O, K]``, K = (C/g)*kh*kw: row o holds filter o as (kh, kw, c); C/g must be a
+            multiple of the format's block size (no padding of K).
+        bias, out_channels, kernel, strides, pads, dilations, group, threads: as :func:`conv2d`.
+    Returns:
+        float32 ``[B, O, oh, ow]``.
+    Raises:
+        ShapeError: input rank or channels that do not fit the weights, or an empty output.
+    """
+    if w.shape[0] != out_channels:
+        raise ShapeError(f"weights have {w.shape[0]} rows for {out_channels} output channels")
+    return conv2d_nhwc_raw(x, w.data, w.fmt.type_id, w.fmt.block_size, w.shape[1], bias, out_channels, kernel,
+                           strides, pads, dilations, group, _check_threads(threads))
+
+
+def conv2d_nhwc_raw(x: np.ndarray, wdata: np.ndarray, type_id: int, block: int, k: int, bias: Optional[np.ndarray],
+                    out_channels: int, kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+                    dilations: Sequence[int], group: int, threads: int) -> np.ndarray:
+    """:func:`conv2d_nhwc` on raw weight bytes (the op's per-call path: no QuantizedTensor to build).
+    ``threads``: 0 for edgeai's global count. The C side checks the weight buffer's size."""
+    if x.ndim != 4:
+        raise ShapeError(f"Conv expects a 4-D input [B, C, H, W], got shape {x.shape}")
+    b, c, h, wd = x.shape
+    kh, kw = kernel
+    sh, sw = strides
+    dh, dw = dilations
+    pt, pl, pb, pr = pads
+    if c % group or (c // group) * kh * kw != k or out_channels % group or (c // group) % block:
+        raise ShapeError(f"Conv input has {c} channels; the weights expect {k // (kh * kw) * group} "
+                         f"(group={group}, kernel={kh}x{kw}, whole {block}-channel blocks per group)")
+    oh = conv_output_size(h, kh, sh, dh, pt, pb)
+    ow = conv_output_size(wd, kw, sw, dw, pl, pr)
+    if oh <= 0 or ow <= 0:
+        raise ShapeError(f"Conv output would be empty: input {h}x{wd}, kernel {kh}x{kw}, pads {list(pads)}")
+    if x.dtype != np.float32 or not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.empty((b, out_channels, oh, ow), dtype=np.float32)
+    if bias is not None and (bias.dtype != np.float32 or not bias.flags.c_contiguous or bias.ndim != 1):
+        bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
+    if wdata.dtype != np.uint8 or wdata.ndim != 1 or not wdata.flags.c_contiguous:
+        wdata = np.ascontiguousarray(wdata).reshape(-1).view(np.uint8)
+    _C.conv2d_nhwc(type_id, wdata, x, bias, y, (b, c, h, wd, out_channels, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl,
+                                                group, k, k), threads)
+    return y

@@ -251,3 +251,134 @@ def test_conv_bits_do_not_depend_on_threads_or_chunking(monkeypatch):
     c = im2col.conv2d(x, w, None, threads=2, **kw)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, c)
+
+
+# ---- the (kh, kw, c) weight layout: input quantized once as NHWC blocks (kernels/nn/conv2d-nhwc.c) -----------
+
+HWC_CASES = [  # (C, O, kernel, group, stride, pads, dilation): C/g a multiple of 32 for the q8_0 runs
+    (32, 32, 3, 1, 1, [1, 1, 1, 1], 1),
+    (64, 48, 1, 1, 1, [0, 0, 0, 0], 1),      # 1x1: the GEMM reads the quantized input in place
+    (96, 40, 1, 1, 2, [0, 0, 0, 0], 1),      # 1x1 with stride: patches copied
+    (64, 40, 3, 2, 2, [1, 0, 2, 1], 2),      # groups, stride, asymmetric pads, dilation
+    (64, 64, 1, 2, 1, [0, 0, 0, 0], 1),      # grouped 1x1 in place
+    (32, 16, (3, 5), 1, (2, 1), [2, 1, 0, 3], (1, 2)),
+    (32, 8, 3, 1, 1, [0, 0, 0, 0], 1),       # no padding: output smaller than the input
+]
+
+
+def _hwc_params(fmt, c, o, kh, kw, g, sh, sw, pads, dh, dw):
+    return json.dumps(dict(fmt=fmt, n=o, k=(c // g) * kh * kw, kp=(c // g) * kh * kw, kernel=[kh, kw], group=g,
+                           auto_pad="NOTSET", strides=[sh, sw], pads=pads, dilations=[dh, dw], layout="hwc"))
+
+
+@pytest.mark.parametrize("c,o,k,g,s,pads,d", HWC_CASES)
+def test_hwc_conv_matches_ort(c, o, k, g, s, pads, d):
+    """f32 weights make the products exact (geometry alone); q8_0 stays within its ~1% error."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (s, s) if isinstance(s, int) else s
+    dh, dw = (d, d) if isinstance(d, int) else d
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, c, 13, 11)).astype(np.float32)
+    w = rng.standard_normal((o, c // g, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    ref = ort_run(one_node_model("Conv", ["x", "w", "b"], {"w": w, "b": b},
+                                 dict(group=g, strides=[sh, sw], pads=pads, dilations=[dh, dw]), x.shape), x)
+    rows = w.transpose(0, 2, 3, 1).reshape(o, -1)
+    for fmt, tol in (("f32", 1e-5), ("q8_0", 0.03)):
+        y = run_conv(x, edgeai.quantize(rows, fmt).data, b, _hwc_params(fmt, c, o, kh, kw, g, sh, sw, pads, dh, dw))
+        assert y.shape == ref.shape
+        assert np.abs(y - ref).max() <= tol * np.abs(ref).max(), fmt
+
+
+def test_quantize_picks_the_hwc_layout_when_channels_are_whole_blocks(tmp_path):
+    rng = np.random.default_rng(8)
+    for c, layout in ((64, "hwc"), (8, None)):
+        w = rng.standard_normal((16, c, 3, 3)).astype(np.float32)
+        m = one_node_model("Conv", ["x", "w"], {"w": w}, dict(pads=[1, 1, 1, 1]), (1, c, 6, 6))
+        onnx.save(m, tmp_path / "m.onnx")
+        quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+        node = onnx.load(tmp_path / "q.onnx").graph.node[0]
+        params = json.loads(helper.get_attribute_value(node.attribute[0]))
+        assert params.get("layout") == layout
+        x = rng.standard_normal((1, c, 6, 6)).astype(np.float32)
+        ref = ort_run(m, x)
+        y = InferenceSession(tmp_path / "q.onnx", threads=2).run(None, {"x": x})[0]
+        assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+def test_hwc_conv_bits_do_not_depend_on_threads():
+    from edgeai.onnx import im2col
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 64, 33, 17)).astype(np.float32)
+    w = edgeai.quantize(rng.standard_normal((40, 9 * 64)).astype(np.float32), "q8_0")
+    kw = dict(out_channels=40, kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1)
+    a = im2col.conv2d_nhwc(x, w, None, threads=1, **kw)
+    b = im2col.conv2d_nhwc(x, w, None, threads=2, **kw)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("scale", [1e8, 1e-6, 0.0])
+def test_hwc_conv_prescale_extremes(scale):
+    """max|x| = 1e8 overflows q8_0's fp16 block scale and 1e-6 falls in its subnormals without the
+    prescale; an all-zero input gives the bias alone."""
+    from edgeai.onnx import im2col
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal((1, 32, 8, 8)) * scale).astype(np.float32)
+    w = rng.standard_normal((16, 32, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32) * np.float32(scale if scale else 1.0)
+    ref = ort_run(one_node_model("Conv", ["x", "w", "b"], {"w": w, "b": b}, dict(pads=[1, 1, 1, 1]), x.shape), x)
+    y = im2col.conv2d_nhwc(x, edgeai.quantize(w.transpose(0, 2, 3, 1).reshape(16, -1), "q8_0"), b, out_channels=16,
+                           kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1)
+    assert np.all(np.isfinite(y))
+    if scale == 0.0:
+        np.testing.assert_array_equal(y, np.broadcast_to(b[None, :, None, None], y.shape))
+    else:
+        assert np.abs(y - ref).max() <= 0.03 * np.abs(ref).max()
+
+
+def test_hwc_conv_bad_input():
+    from edgeai.errors import ShapeError
+    from edgeai.onnx import im2col
+    w = edgeai.quantize(np.ones((8, 2 * 48), np.float32), "q8_0")  # a 1x2 kernel over 48 channels: K = 96
+    kw = dict(out_channels=8, kernel=(1, 2), strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1)
+    with pytest.raises(ShapeError, match="32-channel blocks"):  # 48 channels: not whole q8_0 blocks
+        im2col.conv2d_nhwc(np.ones((1, 48, 4, 4), np.float32), w, None, **kw)
+    kw = dict(out_channels=8, kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1)
+    w = edgeai.quantize(np.ones((8, 9 * 32), np.float32), "q8_0")
+    with pytest.raises(ShapeError, match="channels"):
+        im2col.conv2d_nhwc(np.ones((1, 64, 4, 4), np.float32), w, None, **kw)
+    with pytest.raises(ShapeError, match="4-D"):
+        im2col.conv2d_nhwc(np.ones((32, 4, 4), np.float32), w, None, **kw)
+    with pytest.raises(ShapeError, match="empty"):
+        im2col.conv2d_nhwc(np.ones((1, 32, 1, 1), np.float32), w, None, **dict(kw, pads=(0, 0, 0, 0)))
+
+
+def test_matmuls_sharing_an_input_become_one_op_with_the_same_bits(tmp_path):
+    """Three projections of one input (one with a bias, K padded 72 -> 96) merge into one EdgeaiMatMul
+    + Split; a fourth on another input stays alone; outputs equal the unmerged model's bit for bit."""
+    rng = np.random.default_rng(11)
+    ws = [rng.standard_normal((72, n)).astype(np.float32) for n in (40, 24, 64)]
+    c = rng.standard_normal(24).astype(np.float32)
+    w4 = rng.standard_normal((72, 32)).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w0"], ["y0"], name="a"),
+             helper.make_node("Gemm", ["x", "w1", "c"], ["y1"], name="b"),
+             helper.make_node("Relu", ["x"], ["xr"], name="r"),
+             helper.make_node("MatMul", ["xr", "w3"], ["y3"], name="d"),
+             helper.make_node("MatMul", ["x", "w2"], ["y2"], name="e")]
+    inits = [numpy_helper.from_array(v, k) for k, v in (("w0", ws[0]), ("w1", ws[1]), ("w2", ws[2]), ("c", c), ("w3", w4))]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 72])],
+                          [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, None) for i in range(4)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.save(m, tmp_path / "m.onnx")
+    rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "merged.onnx")
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "apart.onnx", merge_shared_inputs=False)
+    assert sorted(rep.quantized) == ["a", "b", "d", "e"]
+    ops = [(n.op_type, n.domain) for n in onnx.load(tmp_path / "merged.onnx").graph.node]
+    assert ops.count(("EdgeaiMatMul", "ai.onnx.contrib")) == 2 and ops.count(("Split", "")) == 1
+    x = rng.standard_normal((3, 72)).astype(np.float32)
+    merged = InferenceSession(tmp_path / "merged.onnx", threads=2).run(None, {"x": x})
+    apart = InferenceSession(tmp_path / "apart.onnx", threads=2).run(None, {"x": x})
+    ref = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for a, b, r in zip(merged, apart, ref):
+        np.testing.assert_array_equal(a, b)
+        assert np.abs(a - r).max() <= 0.03 * np.abs(r).max()

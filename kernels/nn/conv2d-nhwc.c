@@ -1,0 +1,341 @@
+#define _POSIX_C_SOURCE 200809L
+/* Conv2d with (kh, kw, c)-ordered weights over a quantized NHWC copy of the input.
+ *
+ * Why: the (c, kh, kw) im2col of conv2d.c gathers and quantizes kh*kw floats per input value
+ * (9x the feature map for 3x3), which on the terrain UNet cost ~40% of the GEMM time. Here each
+ * group's channel count Cg is a multiple of the activation block (32 for q8_0 / q8_1), so
+ *   1. the input is transposed to NHWC, scaled and quantized once per call: x[B, C, H, W] ->
+ *      xq[B, Hp, Wp, C] in the weights' activation format, zero blocks in the padding border;
+ *   2. one output pixel's patch in (kh, kw, c) order is then kh byte runs of kw*Cg channels
+ *      (dw == 1, one group) or kh*kw runs of Cg channels, copied as blocks; a 1x1 / stride 1 /
+ *      unpadded conv needs no copy at all (the GEMM reads xq's pixel rows);
+ *   3. each GEMM tile (mb output pixels x nb output channels) is written straight into NCHW y
+ *      with y_scale and the bias while it is in L1, on the thread that computed it (q8_0 weights:
+ *      the kernel is called with weights and activations swapped and writes NCHW rows itself).
+ * The activation prescale (a power of two putting max|x| at 2**20, see edgeai/onnx/ops.py) is
+ * computed here too. The tile grid depends on the shapes only: thread count never changes bits. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conv2d.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define ACT_TARGET_EXP 20          /* max|x| * scale lands in [2**19, 2**20] */
+#define AMAX_CHUNK 65536           /* floats per absmax task */
+#define TILE_W_BYTES (256 * 1024)  /* weight bytes per GEMM tile (L2) */
+#define PAR_MACS 1e6               /* below this many multiply-adds a conv runs on one thread */
+
+/* ---- absmax: the activation prescale ------------------------------------------------------------ */
+
+typedef struct {
+    const float *x;
+    int64_t n;
+    uint32_t *part; /* per task: max of (bits & 0x7fffffff); >= 0x7f800000 means Inf/NaN seen */
+} amax_job;
+
+static uint32_t absmax_bits(const float *x, int64_t n) {
+    uint32_t m = 0;
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128i mask = _mm_set1_epi32(0x7fffffff);
+    __m128i m0 = _mm_setzero_si128(), m1 = _mm_setzero_si128();
+    /* |x| bits are non-negative int32s, so a signed compare orders them as the floats (NaN above Inf) */
+    for (; i + 8 <= n; i += 8) {
+        __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(x + i)), mask);
+        __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(x + i + 4)), mask);
+        __m128i ga = _mm_cmpgt_epi32(a, m0), gb = _mm_cmpgt_epi32(b, m1);
+        m0 = _mm_or_si128(_mm_and_si128(ga, a), _mm_andnot_si128(ga, m0));
+        m1 = _mm_or_si128(_mm_and_si128(gb, b), _mm_andnot_si128(gb, m1));
+    }
+    uint32_t lanes[8];
+    _mm_storeu_si128((__m128i *)lanes, m0);
+    _mm_storeu_si128((__m128i *)(lanes + 4), m1);
+    for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
+#endif
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, 4);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
+static void amax_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const amax_job *j = (const amax_job *)ctx;
+    const int64_t i0 = t * AMAX_CHUNK, len = j->n - i0 < AMAX_CHUNK ? j->n - i0 : AMAX_CHUNK;
+    j->part[t] = absmax_bits(j->x + i0, len);
+}
+
+int ea_act_prescale(const float *x, int64_t n, int nthreads, float *scale, float *unscale) {
+    *scale = *unscale = 1.0f;
+    if (n <= 0) return EA_OK;
+    const int64_t tasks = (n + AMAX_CHUNK - 1) / AMAX_CHUNK;
+    uint32_t one[1], *part = tasks == 1 ? one : (uint32_t *)malloc((size_t)tasks * sizeof(uint32_t));
+    if (!part) return EA_ERR_NOMEM;
+    amax_job j = {x, n, part};
+    ea_parallel_for(tasks, amax_task, &j, tasks >= 4 ? nthreads : 1);
+    uint32_t m = 0;
+    for (int64_t t = 0; t < tasks; t++) m = part[t] > m ? part[t] : m;
+    if (part != one) free(part);
+    if (m == 0 || m >= 0x7f800000u) return EA_OK; /* all zero, or Inf / NaN: leave the values alone */
+    float amax;
+    memcpy(&amax, &m, 4);
+    int ex;
+    const float fr = frexpf(amax, &ex);        /* amax = fr * 2**ex, fr in [0.5, 1) */
+    int e = ACT_TARGET_EXP - (fr == 0.5f ? ex - 1 : ex); /* 20 - ceil(log2(amax)) */
+    if (e > 126) e = 126;                      /* keep both 2**e and 2**-e normal floats */
+    if (e < -126) e = -126;
+    *scale = ldexpf(1.0f, e);
+    *unscale = ldexpf(1.0f, -e);
+    return EA_OK;
+}
+
+/* ---- 1. x[B, C, H, W] -> xq[B, Hp, Wp, C] in the activation format --------------------------------- */
+
+typedef struct {
+    const ea_conv2d_geom *g;
+    const float *x;
+    char *xq;
+    size_t pix;            /* bytes of one pixel's C channels in xq */
+    int64_t hp, wp;
+    float scale;
+    ea_quantize_fn quant;  /* NULL: f32 activations, xq holds floats */
+    float *tbuf;           /* per thread: in_w * in_c floats */
+} pack_job;
+
+/* dst[w*c + ch] = src[ch*plane + w] * s for one image row: 4x4 SSE2 transposes, scalar edges */
+static void row_to_hwc(const float *src, int64_t plane, int64_t c, int64_t w, float s, float *dst) {
+    int64_t ch = 0;
+#if defined(__SSE2__)
+    const __m128 vs = _mm_set1_ps(s);
+    for (; ch + 4 <= c; ch += 4) {
+        const float *r0 = src + ch * plane, *r1 = r0 + plane, *r2 = r1 + plane, *r3 = r2 + plane;
+        int64_t x = 0;
+        for (; x + 4 <= w; x += 4) {
+            __m128 a = _mm_mul_ps(_mm_loadu_ps(r0 + x), vs), b = _mm_mul_ps(_mm_loadu_ps(r1 + x), vs);
+            __m128 cc = _mm_mul_ps(_mm_loadu_ps(r2 + x), vs), d = _mm_mul_ps(_mm_loadu_ps(r3 + x), vs);
+            _MM_TRANSPOSE4_PS(a, b, cc, d);
+            _mm_storeu_ps(dst + (x + 0) * c + ch, a);
+            _mm_storeu_ps(dst + (x + 1) * c + ch, b);
+            _mm_storeu_ps(dst + (x + 2) * c + ch, cc);
+            _mm_storeu_ps(dst + (x + 3) * c + ch, d);
+        }
+        for (; x < w; x++) {
+            dst[x * c + ch] = r0[x] * s;
+            dst[x * c + ch + 1] = r1[x] * s;
+            dst[x * c + ch + 2] = r2[x] * s;
+            dst[x * c + ch + 3] = r3[x] * s;
+        }
+    }
+#endif
+    for (; ch < c; ch++)
+        for (int64_t x = 0; x < w; x++) dst[x * c + ch] = src[ch * plane + x] * s;
+}
+
+/* one task = one padded row (b, yp) of xq */
+static void pack_row(void *ctx, int64_t t, int thread) {
+    const pack_job *j = (const pack_job *)ctx;
+    const ea_conv2d_geom *g = j->g;
+    const int64_t b = t / j->hp, yp = t % j->hp, iy = yp - g->pad_top;
+    char *row = j->xq + (size_t)t * (size_t)j->wp * j->pix;
+    if (iy < 0 || iy >= g->in_h) {
+        memset(row, 0, (size_t)j->wp * j->pix);
+        return;
+    }
+    const size_t left = (size_t)g->pad_left * j->pix, body = (size_t)g->in_w * j->pix;
+    memset(row, 0, left);
+    memset(row + left + body, 0, (size_t)(j->wp - g->pad_left - g->in_w) * j->pix);
+    const int64_t plane = g->in_h * g->in_w;
+    const float *src = j->x + b * g->in_c * plane + iy * g->in_w;
+    if (!j->quant) {
+        row_to_hwc(src, plane, g->in_c, g->in_w, j->scale, (float *)(row + left));
+        return;
+    }
+    float *tb = j->tbuf + (size_t)thread * (size_t)(g->in_w * g->in_c);
+    row_to_hwc(src, plane, g->in_c, g->in_w, j->scale, tb);
+    /* C is a multiple of the block: the row's blocks never straddle two pixels */
+    j->quant(tb, row + left, g->in_w * g->in_c);
+}
+
+/* ---- 2 + 3. patch rows, GEMM tile, NCHW epilogue ------------------------------------------------------ */
+
+typedef struct {
+    const ea_conv2d_geom *g;
+    const char *xq, *w;
+    size_t pix, cgb, arow, wrow; /* bytes: pixel (all C), one group's channels, patch row, weight row */
+    int64_t hp, wp, og, m_img;   /* m_img = out_h * out_w */
+    int64_t mb, nb, mtiles, ntiles;
+    int direct;                  /* 1x1, stride 1, no padding: the GEMM reads xq's rows in place */
+    int swap;                    /* q8_0 weights: the GEMM writes NCHW rows itself (see conv_tile) */
+    const float *bias;
+    float *y, y_scale;
+    char *abuf;                  /* per thread: mb patch rows */
+    float *obuf;                 /* per thread: mb x nb products */
+    ea_gemm_fn gemm;
+    ea_dot_fn dot;
+} conv_job;
+
+static void conv_tile(void *ctx, int64_t t, int thread) {
+    const conv_job *j = (const conv_job *)ctx;
+    const ea_conv2d_geom *g = j->g;
+    const int64_t per_plane = j->mtiles * j->ntiles;
+    const int64_t plane = t / per_plane, r = t % per_plane;
+    const int64_t b = plane / g->group, gi = plane % g->group;
+    const int64_t p0 = (r / j->ntiles) * j->mb, j0 = (r % j->ntiles) * j->nb;
+    const int64_t m = j->m_img - p0 < j->mb ? j->m_img - p0 : j->mb;
+    const int64_t n = j->og - j0 < j->nb ? j->og - j0 : j->nb;
+    const char *img = j->xq + (size_t)(b * j->hp * j->wp) * j->pix + (size_t)gi * j->cgb;
+    const char *a;
+    size_t as;
+    if (j->direct) {
+        a = img + (size_t)p0 * j->pix;
+        as = j->pix;
+    } else {
+        char *abuf = j->abuf + (size_t)thread * (size_t)j->mb * j->arow;
+        const size_t run = (size_t)g->kw * j->cgb;       /* one kernel row: kw pixels' channels */
+        const size_t rstep = (size_t)(g->dh * j->wp) * j->pix;
+        const int whole_rows = g->group == 1 && g->dw == 1; /* kw neighbouring pixels are contiguous */
+        int64_t oy = p0 / g->out_w, ox = p0 % g->out_w;
+        for (int64_t p = 0; p < m; p++) {
+            const char *src = img + (size_t)(oy * g->sh * j->wp + ox * g->sw) * j->pix;
+            char *dst = abuf + (size_t)p * j->arow;
+            if (whole_rows) {
+                for (int64_t i = 0; i < g->kh; i++, dst += run, src += rstep) memcpy(dst, src, run);
+            } else {
+                for (int64_t i = 0; i < g->kh; i++, src += rstep)
+                    for (int64_t q = 0; q < g->kw; q++, dst += j->cgb)
+                        memcpy(dst, src + (size_t)(q * g->dw) * j->pix, j->cgb);
+            }
+            if (++ox == g->out_w) {
+                ox = 0;
+                oy++;
+            }
+        }
+        a = abuf;
+        as = j->arow;
+    }
+    const char *w = j->w + (size_t)(gi * j->og + j0) * j->wrow;
+    float *yb = j->y + ((b * g->out_c + gi * j->og + j0) * j->m_img + p0);
+    const float *bias = j->bias ? j->bias + gi * j->og + j0 : NULL;
+    const float ys = j->y_scale;
+    const int64_t ld = j->m_img, k = g->k_padded;
+    if (j->swap) {
+        /* q8_0 x q8_0 products are symmetric, so the weight rows can play the activation rows: the
+         * kernel then writes s[c*ld + p], y's NCHW rows, and only scale and bias remain */
+        j->gemm(k, n, m, yb, ld, a, as, w, j->wrow);
+        for (int64_t c = 0; c < n; c++) {
+            const float bo = bias ? bias[c] : 0.0f;
+            float *dst = yb + c * ld;
+            for (int64_t i = 0; i < m; i++) dst[i] = dst[i] * ys + bo;
+        }
+        return;
+    }
+    float *o = j->obuf + (size_t)thread * (size_t)(j->mb * j->nb);
+    if (j->gemm) {
+        j->gemm(k, m, n, o, n, w, j->wrow, a, as);
+    } else {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t c = 0; c < n; c++) j->dot(k, &o[i * n + c], w + (size_t)c * j->wrow, a + (size_t)i * as);
+    }
+    /* [m pixels, n channels] -> y[b, gi*og + j0 + c, p0 .. p0+m), 8 channels at a time: a pixel's
+     * 8 products share a cache line (one channel at a time reads a line per product when n >= 16) */
+    int64_t c0 = 0;
+    for (; c0 + 8 <= n; c0 += 8) {
+        float bo[8];
+        for (int q = 0; q < 8; q++) bo[q] = bias ? bias[c0 + q] : 0.0f;
+        float *dst = yb + c0 * ld;
+        for (int64_t i = 0; i < m; i++) {
+            const float *src = o + i * n + c0;
+            for (int q = 0; q < 8; q++) dst[q * ld + i] = src[q] * ys + bo[q];
+        }
+    }
+    for (; c0 < n; c0++) {
+        const float bo = bias ? bias[c0] : 0.0f;
+        float *dst = yb + c0 * ld;
+        for (int64_t i = 0; i < m; i++) dst[i] = o[i * n + c0] * ys + bo;
+    }
+}
+
+int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
+                   const ea_conv2d_geom *g, int nthreads) {
+    const ea_type_traits *tr = ea_type_info(wtype);
+    if (!tr || !tr->is_weight) return EA_ERR_TYPE;
+    if (!g || g->group <= 0 || g->in_c % g->group || g->out_c % g->group || g->batch <= 0) return EA_ERR_SHAPE;
+    if (g->pad_top < 0 || g->pad_left < 0 || g->kh <= 0 || g->kw <= 0 || g->sh <= 0 || g->sw <= 0 || g->dh <= 0 ||
+        g->dw <= 0 || g->out_h <= 0 || g->out_w <= 0 || g->in_h <= 0 || g->in_w <= 0)
+        return EA_ERR_SHAPE;
+    const int64_t cg = g->in_c / g->group, og = g->out_c / g->group;
+    const ea_type at = tr->act_type;
+    const ea_type_traits *atr = ea_type_info(at);
+    /* the layout's premise: a group's channels are whole activation blocks, K needs no padding */
+    if (!atr || cg % atr->block_size || cg * g->kh * g->kw != g->k_real || g->k_padded != g->k_real)
+        return EA_ERR_SHAPE;
+    /* the last tap of the last output pixel must lie inside the padded image */
+    const int64_t need_h = (g->out_h - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+    const int64_t need_w = (g->out_w - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+    const int64_t hp = need_h > g->pad_top + g->in_h ? need_h : g->pad_top + g->in_h;
+    const int64_t wp = need_w > g->pad_left + g->in_w ? need_w : g->pad_left + g->in_w;
+    const size_t wrow = ea_row_size(wtype, g->k_padded);
+    const size_t cgb = at == EA_F32 ? (size_t)cg * sizeof(float) : ea_row_size(at, cg);
+    const size_t pix = cgb * (size_t)g->group;
+    if (wrow == 0 || cgb == 0) return EA_ERR_SHAPE;
+    const ea_variant *aq = at == EA_F32 ? NULL : ea_dispatch(EA_OP_QUANTIZE, at);
+    const ea_variant *dot = ea_dispatch(EA_OP_DOT, wtype), *gemm = ea_dispatch(EA_OP_GEMM, wtype);
+    if (gemm && dot && ea_isa_rank(gemm->isa) < ea_isa_rank(dot->isa)) gemm = NULL;
+    if ((!dot && !gemm) || (at != EA_F32 && !aq)) return EA_ERR_NOKERNEL;
+    if (nthreads <= 0) nthreads = ea_get_num_threads();
+    if (nthreads > EA_MAX_THREADS) nthreads = EA_MAX_THREADS;
+    const int64_t m_img = g->out_h * g->out_w;
+    if ((double)g->batch * (double)m_img * (double)g->out_c * (double)g->k_real < PAR_MACS) nthreads = 1;
+
+    /* tile grid, from the shapes alone: 64 pixels x all channels of a group, fewer pixels when one
+     * image gives too few tiles, fewer channels when the weights outgrow L2 */
+    const int64_t planes = g->batch * g->group;
+    int64_t mb = 64;
+    while (mb > 16 && planes * ((m_img + mb - 1) / mb) < 8) mb /= 2;
+    if (mb > m_img) mb = m_img;
+    int64_t nb = og;
+    if ((size_t)og * wrow > TILE_W_BYTES) {
+        nb = (int64_t)(TILE_W_BYTES / wrow) & ~(int64_t)15;
+        if (nb < 16) nb = 16;
+        if (nb > og) nb = og;
+    }
+    const int direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && hp == g->in_h && wp == g->in_w &&
+                       g->pad_top == 0 && g->pad_left == 0;
+    const size_t arow = (size_t)(g->kh * g->kw) * cgb;
+
+    float scale = 1.0f, unscale = 1.0f;
+    int rc = EA_OK;
+    if (at != EA_F32) {
+        rc = ea_act_prescale(x, g->batch * g->in_c * g->in_h * g->in_w, nthreads, &scale, &unscale);
+        if (rc != EA_OK) return rc;
+    }
+    char *xq = NULL, *abuf = NULL;
+    float *obuf = NULL, *tbuf = NULL;
+    const size_t xq_bytes = (size_t)(g->batch * hp * wp) * pix;
+    if (posix_memalign((void **)&xq, 64, xq_bytes + 64) != 0 ||
+        posix_memalign((void **)&obuf, 64, (size_t)nthreads * (size_t)(mb * nb) * sizeof(float) + 64) != 0 ||
+        (!direct && posix_memalign((void **)&abuf, 64, (size_t)nthreads * (size_t)mb * arow + 64) != 0) ||
+        (aq && posix_memalign((void **)&tbuf, 64, (size_t)nthreads * (size_t)(g->in_w * g->in_c) * sizeof(float) + 64) != 0)) {
+        rc = EA_ERR_NOMEM;
+    }
+    if (rc == EA_OK) {
+        pack_job pj = {g, x, xq, pix, hp, wp, scale, aq ? (ea_quantize_fn)aq->fn : NULL, tbuf};
+        const double elems = (double)g->batch * (double)g->in_c * (double)g->in_h * (double)g->in_w;
+        ea_parallel_for(g->batch * hp, pack_row, &pj, elems < 65536.0 ? 1 : nthreads);
+        const int swap = gemm != NULL && wtype == EA_Q8_0 && at == EA_Q8_0;
+        conv_job cj = {g, xq, (const char *)w, pix, cgb, arow, wrow, hp, wp, og, m_img, mb, nb,
+                       (m_img + mb - 1) / mb, (og + nb - 1) / nb, direct, swap, bias, y, unscale, abuf, obuf,
+                       gemm ? (ea_gemm_fn)gemm->fn : NULL, dot ? (ea_dot_fn)dot->fn : NULL};
+        ea_parallel_for(planes * cj.mtiles * cj.ntiles, conv_tile, &cj, nthreads);
+    }
+    free(xq);
+    free(abuf);
+    free(obuf);
+    free(tbuf);
+    return rc;
+}
