@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "edgeai_kernels.h"
 #include "oracle.h"
+#include "core/cpu.h" /* ea_cpu_feature_name */
 
 /* ---- tolerances ------------------------------------------------------------------------------ */
 
@@ -489,6 +490,11 @@ int main(int argc, char **argv) {
         if (ea_isa_rank((ea_isa)isa) >= 0)
             printf(" %s(%s%s)", ea_isa_name((ea_isa)isa), ea_isa_compiled((ea_isa)isa) ? "built" : "not built",
                    ea_isa_supported((ea_isa)isa) ? ", cpu" : "");
+    printf("\n");
+    /* the feature bits the dispatch read (CPUID / getauxval(AT_HWCAP, AT_HWCAP2)) */
+    printf("cpu:");
+    for (int b = 0; b < 64; b++)
+        if ((ea_cpu_features() >> b) & 1) printf(" %s", ea_cpu_feature_name(b) ? ea_cpu_feature_name(b) : "?");
     printf("\n");
     if (list) {
         for (size_t i = 0; i < ea_variant_count(); i++) printf("%s\n", ea_variant_at(i)->name);
