@@ -36,6 +36,13 @@ SUPPORTED = {
     "max": {"neon", "neondot", "neoni8mm"}, "cortex-a7": {"armv7neon"}, "cortex-a15": {"armv7neon"},
 }
 ARM_ISAS = {"neon", "neondot", "neoni8mm", "armv7neon"}
+# HWCAP bits each model's qemu reports, as the driver's "cpu:" line names them (the dispatch reads
+# getauxval; a wrong bit here would let it pick an instruction the CPU lacks)
+FEATURES = {
+    "cortex-a53": {"asimd"}, "cortex-a72": {"asimd"}, "cortex-a76": {"asimd", "asimddp", "asimdhp"},
+    "max": {"asimd", "asimddp", "asimdhp", "i8mm"}, "cortex-a7": {"asimd", "vfpv4"},
+    "cortex-a15": {"asimd", "vfpv4"},
+}
 
 
 def _missing(*tools):
@@ -95,12 +102,28 @@ def test_variants_and_dispatch_under_qemu(drivers, cc, qemu, cpu, isa):
             assert name in skipped, f"{cpu}: {name} ran although the CPU lacks {v_isa}"
     assert any(n.endswith("__" + isa) for n in checked), f"{cpu}: no {isa} variant checked"
 
+    # the feature bits the dispatch read are exactly the model's
+    feats = re.search(r"^cpu:(.*)$", out, re.M)
+    assert feats and set(feats.group(1).split()) == FEATURES[cpu], f"{cpu}: {feats and feats.group(0)}"
+
     # the dispatch names the expected ISA for the LLM's hot path
     assert f"ok expect-isa {isa}" in out
     disp = {(op, fmt): v for op, fmt, v in re.findall(r"^dispatch (\S+) +(\S+) +-> (\S+)$", out, re.M)}
     q4 = disp.get(("dot", "q4_0"))
     want = {"neoni8mm": "neondot"}.get(isa, isa)  # i8mm brings gemm tiles; the dot stays sdot
     assert q4 == f"ea_dot_q4_0_q8_0__{want}", f"{cpu}: dot q4_0 dispatched to {q4}"
+    # fp16 weights: the FP16-arithmetic tile (ea_gemm_f16_f32__neondot, gated on asimdhp inside)
+    # wherever the CPU has it; elsewhere no gemm, the widening f32 dot
+    f16 = disp.get(("gemm", "f16"))
+    if "asimdhp" in FEATURES[cpu]:
+        assert f16 == "ea_gemm_f16_f32__neondot", f"{cpu}: gemm f16 dispatched to {f16}"
+    else:
+        assert f16 in (None, "(none)"), f"{cpu}: gemm f16 dispatched to {f16}"
+    # every quantized weight format has a gemm tile on AArch64 (x86 has them for all but q2_K, q3_K)
+    if isa in ("neon", "neondot", "neoni8mm"):
+        for fmt in ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"):
+            g = disp.get(("gemm", fmt), "")
+            assert g.rsplit("__", 1)[-1] in ("neon", "neondot", "neoni8mm"), f"{cpu}: gemm {fmt} -> {g}"
 
 
 def test_driver_catches_a_wrong_kernel(tmp_path):
@@ -138,3 +161,34 @@ def test_driver_catches_a_wrong_kernel(tmp_path):
     r = subprocess.run(["qemu-aarch64", "-cpu", "cortex-a53", exe], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-2000:]
     assert "ok   ea_dot_q8_0_q8_0__neon" in r.stdout
+
+
+# FP16 arithmetic on h registers / .4h / .8h lanes: ARMv8.2 FEAT_FP16 (HWCAP asimdhp). The fp16
+# <-> f32 conversions (FCVT, FCVTL, FCVTN) are ARMv8.0 and do not count.
+_FP16_OP = re.compile(r"^\s*[0-9a-f]+:\s+[0-9a-f]{8}\s+(f(?!cvt)[a-z0-9]*)\s+(.*)$")
+_H_OPERAND = re.compile(r"\bv\d+\.[48]h\b|(?<![\w.])h\d+\b")
+# objects allowed to hold FP16 arithmetic, each because it tests HWCAP asimdhp before running it
+FP16_GATED = {"kernels_arm_gemm-f16-f32-neondot.o"}
+
+
+def test_fp16_arithmetic_only_behind_its_hwcap(drivers):
+    """neondot / neoni8mm files are compiled with +fp16 (for the f16 tile), but those ISAs are
+    selected on dotprod / i8mm alone: no other file of theirs may contain an FP16-arithmetic
+    instruction, or a CPU with dotprod and no fp16 arithmetic would fault."""
+    cc = "aarch64-linux-gnu-gcc"
+    _missing(cc, "aarch64-linux-gnu-objdump")
+    exe, isas = drivers(cc)
+    objs = sorted(f for f in os.listdir(exe + ".objs") if f.endswith(".o"))
+    arm = [f for f in objs if f.startswith("kernels_arm_")]
+    assert len(arm) > 50, objs[:10]
+    found = {}
+    for name in arm:
+        dis = subprocess.run(["aarch64-linux-gnu-objdump", "-d", os.path.join(exe + ".objs", name)],
+                             capture_output=True, text=True, check=True).stdout
+        hits = [m.group(1) + " " + m.group(2) for m in map(_FP16_OP.match, dis.splitlines())
+                if m and _H_OPERAND.search(m.group(2))]
+        if hits:
+            found[name] = hits
+    assert set(found) <= FP16_GATED, {k: v[:3] for k, v in found.items() if k not in FP16_GATED}
+    # the gated file does use it (FMLA .8h), so the check above is not vacuous
+    assert any(h.startswith("fmla") and ".8h" in h for h in found.get("kernels_arm_gemm-f16-f32-neondot.o", []))

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "edgeai_kernels.h"
 #include "oracle.h"
+#include "core/cpu.h" /* ea_cpu_feature_name */
 
 /* ---- tolerances ------------------------------------------------------------------------------ */
 
@@ -231,6 +232,44 @@ static void check_quantize(const ea_variant *v, const ea_variant *ref) {
         gfree(&gy);
         gfree(&gr);
     }
+}
+
+/* Float formats (f16, bf16): every exponent, ties, the inf / subnormal boundaries, NaN and signaling
+ * NaN, as bit patterns; the converter must give the ref's bytes for each (fill() makes none of these). */
+static void check_quantize_special(const ea_variant *v, const ea_variant *ref) {
+    static const uint32_t k_edge[] = {
+        0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu, 0x3f800000u, 0xbf800000u,
+        0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc12345u, 0x7f800001u, 0xff9fffffu, 0x7fbfe000u,
+        0x477ff000u, 0x477fefffu, 0x477fe000u, 0x477fffffu, 0x47800000u, 0xc77ff000u,          /* f16 max / inf */
+        0x38800000u, 0x387fffffu, 0x387ff000u, 0x38801000u, 0x38803000u,                      /* f16 min normal */
+        0x33000000u, 0x32ffffffu, 0x33000001u, 0x33800000u, 0x33c00000u, 0x34200000u, 0xb3c00000u, /* 2^-25, ties */
+        0x3f801000u, 0x3f803000u, 0x3f800fffu, 0x3f801001u, 0x3f808000u, 0x3f818000u, 0x3f817fffu, /* ties */
+    };
+    const int64_t n_sweep = 4000, k = (int64_t)(sizeof(k_edge) / 4) + n_sweep;
+    size_t qb = ea_row_size(v->wtype, k);
+    guard_buf gx, gy, gr;
+    float *x = galloc(&gx, (size_t)k * 4);
+    void *y = galloc(&gy, qb), *r = galloc(&gr, qb);
+    for (int64_t i = 0; i < k; i++) {
+        uint32_t b = i < (int64_t)(sizeof(k_edge) / 4) ? k_edge[i] : (uint32_t)(i * 0x9e3779b1u);
+        memcpy(&x[i], &b, 4);
+    }
+    memset(y, 0xa5, qb);
+    memset(r, 0x5a, qb);
+    ((ea_quantize_fn)ref->fn)(x, r, k);
+    ((ea_quantize_fn)v->fn)(x, y, k);
+    g_checked++;
+    const uint16_t *yh = y, *rh = r;
+    for (int64_t i = 0; i < k; i++)
+        if (yh[i] != rh[i]) {
+            uint32_t b;
+            memcpy(&b, &x[i], 4);
+            fail(v->name, "input bits 0x%08x: 0x%04x, ref 0x%04x", b, yh[i], rh[i]);
+            break;
+        }
+    gfree(&gx);
+    gfree(&gy);
+    gfree(&gr);
 }
 
 static void check_dequantize(const ea_variant *v, const ea_variant *ref) {
@@ -490,6 +529,11 @@ int main(int argc, char **argv) {
             printf(" %s(%s%s)", ea_isa_name((ea_isa)isa), ea_isa_compiled((ea_isa)isa) ? "built" : "not built",
                    ea_isa_supported((ea_isa)isa) ? ", cpu" : "");
     printf("\n");
+    /* the feature bits the dispatch read (CPUID / getauxval(AT_HWCAP, AT_HWCAP2)) */
+    printf("cpu:");
+    for (int b = 0; b < 64; b++)
+        if ((ea_cpu_features() >> b) & 1) printf(" %s", ea_cpu_feature_name(b) ? ea_cpu_feature_name(b) : "?");
+    printf("\n");
     if (list) {
         for (size_t i = 0; i < ea_variant_count(); i++) printf("%s\n", ea_variant_at(i)->name);
         return 0;
@@ -514,7 +558,10 @@ int main(int argc, char **argv) {
             continue;
         }
         switch (v->op) {
-        case EA_OP_QUANTIZE: check_quantize(v, ref); break;
+        case EA_OP_QUANTIZE:
+            check_quantize(v, ref);
+            if (ea_type_info(v->wtype)->block_size == 1 && ea_row_size(v->wtype, 1) == 2) check_quantize_special(v, ref);
+            break;
         case EA_OP_DEQUANTIZE: check_dequantize(v, ref); break;
         case EA_OP_DOT: check_dot(v, ref); break;
         case EA_OP_GEMM: check_gemm(v, ref); break;

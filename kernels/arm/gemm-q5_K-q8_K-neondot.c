@@ -1,0 +1,6 @@
+/* ea_gemm_q5_K_q8_K__neondot: ARMv8.2 dotprod (sdot); the body is gemm-q5_K-q8_K.h. */
+#if !defined(__aarch64__) || !defined(__ARM_FEATURE_DOTPROD)
+#error "needs dotprod"
+#endif
+#define EA_FN ea_gemm_q5_K_q8_K__neondot
+#include "gemm-q5_K-q8_K.h"
