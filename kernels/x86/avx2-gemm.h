@@ -1,10 +1,26 @@
 /* AVX2 tile kernel for the 32-element block formats (q4_0, q5_0, q8_0 with q8_0 activations; q4_1,
- * q5_1 with q8_1): each weight block is unpacked once and multiplied with up to 4 activation rows, whose
- * per-block int32 partial sums are scaled by d_w * d_a and accumulated in float (two accumulators
- * per row, even / odd blocks, to hide the FMA latency). One horizontal sum per output. */
+ * q5_1 with q8_1). The m == 1 (decode) case goes to avx2-gemv.h, which uses ea256_rows below.
+ *
+ * m > 1: activation rows are taken 8 at a time and repacked once per group into an interleaved
+ * layout (ea256_pack): per block, chunk g (g = 0..7) holds elements 4g..4g+3 of the 8 rows, one
+ * dword per row. A weight block is unpacked once per (weight row, row group) into 32 u8 on the
+ * stack; each dword of it (4 weights) is broadcast and one vpmaddubsw multiplies it with chunk g,
+ * giving the 8 rows' partial sums side by side. So a block costs, per weight row and 8 activation
+ * rows, 8 vpmaddubsw + 7 16-bit adds + 1 vpmaddwd (q4: the 16-bit sums stay exact, see below), then
+ * one cvt + mul + FMA scale the 8 rows' int32 block sums by d_w * d_a in float. 4 weight rows share
+ * each loaded chunk (register blocking 4 weight rows x 8 activation rows); 8 float accumulators
+ * lanes are 8 outputs, so there is no horizontal sum.
+ *
+ * Exactness of the 16-bit sums (vpmaddubsw pairs: u x s8, |a| <= 127... 128):
+ *   q4_0 / q4_1: u in 0..15, pair <= 2*15*128 = 3840, 8 pairs summed <= 30720 < 2^15;
+ *   q5_0 / q5_1: u in 0..31, pair <= 7936, so the sums are widened every 4 chunks (31744);
+ *   q8_0: |w| (<= 128, 0x80 read as unsigned) x sign(a, w), pair <= 32512: widened every chunk.
+ * The q4_0 / q5_0 offsets (q - 8, q - 16) are applied as -off * sum(a) per activation row, an
+ * exact int32 computed at pack time. */
 #ifndef EDGEAI_X86_AVX2_GEMM_H
 #define EDGEAI_X86_AVX2_GEMM_H
 
+#include <stdlib.h>
 #include "avx2-blocks.h"
 #include "avx2-gemv.h"
 
@@ -21,6 +37,7 @@ static inline __m256i ea256_qh_bits(const uint8_t *qh) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
 }
 
+/* one weight row x C (<= 4) activation rows, block after block: the m == 1 path (avx2-gemv.h) */
 static inline __attribute__((always_inline)) void ea256_rows(const int fmt, const int C, int64_t nb,
                                                              const uint8_t *w, const uint8_t *const *a, float *out) {
     /* weight block bytes, offset of the quants, of qh (q5), whether it has a min m (q8_1 activations) */
@@ -66,6 +83,163 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
     for (int r = 0; r < C; r++) out[r] = ea256_hsum(_mm256_add_ps(acc[r][0], acc[r][1])) + ms[r];
 }
 
+/* ---- m > 1 ------------------------------------------------------------------------------------- */
+
+/* packed activation block of an 8-row group: 8 chunks of 32 B (chunk g: elements 4g..4g+3 of rows
+ * 0..7, one dword per row), then d[8] (float), then c[8]: int32 -off * sum(qs) (q4_0, q5_0) or float
+ * s (q8_1: d * sum(qs)), 0 for q8_0. Rows past m are zero. */
+#define EA256_PB 320
+
+static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int64_t nb, const uint8_t *a, size_t as,
+                                                             int rows, uint8_t *p) {
+    const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
+    const int AB = MIN ? 36 : 34, AQ = MIN ? 4 : 2;
+    const int off = fmt == EA256_Q4_0 ? 8 : fmt == EA256_Q5_0 ? 16 : 0;
+    for (int64_t b = 0; b < nb; b++, p += EA256_PB) {
+        __m256i v[8];
+        float d[8], c[8];
+        int32_t ci[8];
+        for (int r = 0; r < 8; r++) {
+            if (r < rows) {
+                const uint8_t *ab = a + (size_t)r * as + (size_t)b * AB;
+                ea_fp16 h;
+                v[r] = _mm256_loadu_si256((const __m256i *)(ab + AQ));
+                memcpy(&h, ab, 2);
+                d[r] = ea256_h2f(h);
+                c[r] = 0.0f;
+                if (MIN) {
+                    memcpy(&h, ab + 2, 2);
+                    c[r] = ea256_h2f(h);
+                }
+            } else {
+                v[r] = _mm256_setzero_si256();
+                d[r] = c[r] = 0.0f;
+            }
+        }
+        /* 8 x 8 dword transpose: row r's dword g -> chunk g's dword r */
+        __m256i t[8], u[8];
+        for (int i = 0; i < 4; i++) {
+            t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; i++) {
+            u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+            u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+            u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+            u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+        }
+        __m256i s16 = _mm256_setzero_si256();
+        for (int g = 0; g < 4; g++) {
+            const __m256i lo = _mm256_permute2x128_si256(u[g], u[4 + g], 0x20);
+            const __m256i hi = _mm256_permute2x128_si256(u[g], u[4 + g], 0x31);
+            _mm256_storeu_si256((__m256i *)(p + 32 * g), lo);
+            _mm256_storeu_si256((__m256i *)(p + 32 * (g + 4)), hi);
+            if (off) {
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), lo));
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), hi));
+            }
+        }
+        memcpy(p + 256, d, 32);
+        if (off) {
+            /* per row: -off * sum(qs); the 16-bit pair sums are <= 8 * 2 * 128 */
+            _mm256_storeu_si256((__m256i *)ci, _mm256_madd_epi16(s16, _mm256_set1_epi16((short)-off)));
+            memcpy(p + 288, ci, 32);
+        } else {
+            memcpy(p + 288, c, 32);
+        }
+    }
+}
+
+/* vpbroadcastd from memory (a load, no shuffle-port work); as plain C, gcc forwards the just-stored
+ * unpacked block through registers with a shift + broadcast per dword instead */
+static inline __m256i ea256_bcast32(const uint8_t *p) {
+    __m256i v;
+    __asm__("vpbroadcastd %1, %0" : "=x"(v) : "m"(*(const int32_t *)p));
+    return v;
+}
+
+/* R weight rows x the 8 packed activation rows; out[r] lanes = the 8 rows' dot products */
+static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, int64_t nb,
+                                                             const uint8_t *w, size_t ws, const uint8_t *p,
+                                                             __m256 *out) {
+    const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
+    const int WQ = fmt == EA256_Q4_0 || fmt == EA256_Q8_0 ? 2 : fmt == EA256_Q4_1 ? 4 : fmt == EA256_Q5_0 ? 6 : 8;
+    const int WH = fmt == EA256_Q5_0 ? 2 : 4;
+    const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
+    const int OFF = fmt == EA256_Q4_0 || fmt == EA256_Q5_0;
+    const int Q8 = fmt == EA256_Q8_0;
+    const int Q4 = fmt == EA256_Q4_0 || fmt == EA256_Q4_1;
+    /* chunks summed in 16 bits before widening (see the header comment) */
+    const int FL = Q8 ? 1 : (fmt == EA256_Q5_0 || fmt == EA256_Q5_1) ? 4 : 8;
+    const __m256i ones = _mm256_set1_epi16(1);
+    _Alignas(32) uint8_t ub[4][32];
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, p += EA256_PB) {
+        const uint8_t *wr[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            wr[r] = w + (size_t)r * ws + (size_t)b * WB;
+            __m256i wv;
+            if (Q4) continue;
+            if (Q8) {
+                wv = _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ)));
+            } else {
+                wv = ea256_nibbles(wr[r] + WQ);
+                if (fmt == EA256_Q5_0 || fmt == EA256_Q5_1) wv = _mm256_or_si256(wv, ea256_qh_bits(wr[r] + WH));
+            }
+            _mm256_store_si256((__m256i *)ub[r], wv);
+        }
+        __m256i i32[4], i16[4];
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            const __m256i av = _mm256_loadu_si256((const __m256i *)(p + 32 * g));
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                __m256i wu;
+                if (Q4) { /* qs bytes 4(g%4)..+3: low nibbles are elements 4g.. (g < 4), high ones 4g.. (g >= 4) */
+                    const __m256i bc = ea256_bcast32(wr[r] + WQ + 4 * (g & 3));
+                    wu = _mm256_and_si256(g < 4 ? bc : _mm256_srli_epi16(bc, 4), _mm256_set1_epi8(0x0f));
+                } else {
+                    wu = ea256_bcast32(ub[r] + 4 * g);
+                }
+                __m256i pr;
+                if (Q8) {
+                    pr = _mm256_maddubs_epi16(wu, _mm256_sign_epi8(av, ea256_bcast32(wr[r] + WQ + 4 * g)));
+                } else {
+                    pr = _mm256_maddubs_epi16(wu, av);
+                }
+                /* the empty asm keeps each sum a chain in a register: left alone, gcc rebalances
+                 * the adds into trees and spills the partial products */
+                i16[r] = g % FL == 0 ? pr : _mm256_add_epi16(i16[r], pr);
+                __asm__("" : "+x"(i16[r]));
+                if (g % FL == FL - 1) {
+                    const __m256i wide = _mm256_madd_epi16(i16[r], ones);
+                    i32[r] = g == FL - 1 ? wide : _mm256_add_epi32(i32[r], wide);
+                    __asm__("" : "+x"(i32[r]));
+                }
+            }
+        }
+        const __m256 da = _mm256_loadu_ps((const float *)(p + 256));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            ea_fp16 h;
+            memcpy(&h, wr[r], 2);
+            __m256i iv = i32[r];
+            if (OFF) iv = _mm256_add_epi32(iv, _mm256_loadu_si256((const __m256i *)(p + 288)));
+            const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(ea256_h2f(h)), da);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), sc, acc[r]);
+            if (MIN) {
+                memcpy(&h, wr[r] + 2, 2);
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(ea256_h2f(h)), _mm256_loadu_ps((const float *)(p + 288)), acc[r]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) out[r] = acc[r];
+}
+
 /* The ea_gemm_fn contract: s[i*lds + j] = dot(w row j, a row i), i < m, j < n. */
 static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int64_t k, int64_t m, int64_t n, float *s,
                                                              int64_t lds, const void *w, size_t ws, const void *a,
@@ -75,22 +249,40 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         return;
     }
     const int64_t nb = k / 32;
-    for (int64_t i0 = 0; i0 < m; i0 += 4) {
-        const int C = m - i0 < 4 ? (int)(m - i0) : 4;
-        const uint8_t *ar[4];
-        for (int r = 0; r < 4; r++) ar[r] = (const uint8_t *)a + (size_t)(i0 + (r < C ? r : 0)) * as;
-        for (int64_t j = 0; j < n; j++) {
-            const uint8_t *wr = (const uint8_t *)w + (size_t)j * ws;
-            float out[4];
-            switch (C) {
-            case 1: ea256_rows(fmt, 1, nb, wr, ar, out); break;
-            case 2: ea256_rows(fmt, 2, nb, wr, ar, out); break;
-            case 3: ea256_rows(fmt, 3, nb, wr, ar, out); break;
-            default: ea256_rows(fmt, 4, nb, wr, ar, out); break;
+    uint8_t *p = (uint8_t *)aligned_alloc(64, (size_t)(nb > 0 ? nb : 1) * EA256_PB);
+    if (!p) { /* no memory for the packed rows: one weight row x up to 4 activation rows at a time */
+        for (int64_t i0 = 0; i0 < m; i0 += 4) {
+            const int C = m - i0 < 4 ? (int)(m - i0) : 4;
+            const uint8_t *ar[4];
+            for (int r = 0; r < 4; r++) ar[r] = (const uint8_t *)a + (size_t)(i0 + (r < C ? r : 0)) * as;
+            for (int64_t j = 0; j < n; j++) {
+                float out[4];
+                ea256_rows(fmt, 4, nb, (const uint8_t *)w + (size_t)j * ws, ar, out);
+                for (int r = 0; r < C; r++) s[(i0 + r) * lds + j] = out[r];
             }
-            for (int r = 0; r < C; r++) s[(i0 + r) * lds + j] = out[r];
+        }
+        return;
+    }
+    for (int64_t i0 = 0; i0 < m; i0 += 8) {
+        const int rows = m - i0 < 8 ? (int)(m - i0) : 8;
+        ea256_pack(fmt, nb, (const uint8_t *)a + (size_t)i0 * as, as, rows, p);
+        int64_t j = 0;
+        for (; j < n; j += 4) {
+            __m256 out[4];
+            const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
+            const int R = n - j < 4 ? (int)(n - j) : 4;
+            if (R == 4) ea256_tile(fmt, 4, nb, wj, ws, p, out);
+            else if (R == 3) ea256_tile(fmt, 3, nb, wj, ws, p, out);
+            else if (R == 2) ea256_tile(fmt, 2, nb, wj, ws, p, out);
+            else ea256_tile(fmt, 1, nb, wj, ws, p, out);
+            for (int r = 0; r < R; r++) {
+                float o[8];
+                _mm256_storeu_ps(o, out[r]);
+                for (int i = 0; i < rows; i++) s[(i0 + i) * lds + j + r] = o[i];
+            }
         }
     }
+    free(p);
 }
 
 #endif
