@@ -87,15 +87,15 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
 
 /* packed activation block of an 8-row group: 8 chunks of 32 B (chunk g: elements 4g..4g+3 of rows
  * 0..7, one dword per row), then d[8] (float), then c[8]: int32 -off * sum(qs) (q4_0, q5_0) or float
- * s (q8_1: d * sum(qs)), 0 for q8_0. Rows past m are zero. */
-#define EA256_PB 320
+ * s (q8_1: d * sum(qs)), 0 for q8_0; q8_0 then has the 8 chunks again as |qs|. Rows past m are zero. */
+#define EA256_PB(fmt) ((fmt) == EA256_Q8_0 ? 576 : 320)
 
 static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int64_t nb, const uint8_t *a, size_t as,
                                                              int rows, uint8_t *p) {
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
     const int AB = MIN ? 36 : 34, AQ = MIN ? 4 : 2;
     const int off = fmt == EA256_Q4_0 ? 8 : fmt == EA256_Q5_0 ? 16 : 0;
-    for (int64_t b = 0; b < nb; b++, p += EA256_PB) {
+    for (int64_t b = 0; b < nb; b++, p += EA256_PB(fmt)) {
         __m256i v[8];
         float d[8], c[8];
         int32_t ci[8];
@@ -134,6 +134,10 @@ static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int6
             const __m256i hi = _mm256_permute2x128_si256(u[g], u[4 + g], 0x31);
             _mm256_storeu_si256((__m256i *)(p + 32 * g), lo);
             _mm256_storeu_si256((__m256i *)(p + 32 * (g + 4)), hi);
+            if (fmt == EA256_Q8_0) {
+                _mm256_storeu_si256((__m256i *)(p + 320 + 32 * g), _mm256_abs_epi8(lo));
+                _mm256_storeu_si256((__m256i *)(p + 320 + 32 * (g + 4)), _mm256_abs_epi8(hi));
+            }
             if (off) {
                 s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), lo));
                 s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), hi));
@@ -150,18 +154,23 @@ static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int6
     }
 }
 
-/* vpbroadcastd from memory (a load, no shuffle-port work); as plain C, gcc forwards the just-stored
- * unpacked block through registers with a shift + broadcast per dword instead */
+/* vpbroadcastd from memory (a load, no shuffle-port work). As plain C, gcc forwards a just-stored
+ * vector through registers with a shift + broadcast per dword, or merges equal broadcasts and keeps
+ * them live (spills); volatile keeps each one a load where it is written. */
 static inline __m256i ea256_bcast32(const uint8_t *p) {
     __m256i v;
-    __asm__("vpbroadcastd %1, %0" : "=x"(v) : "m"(*(const int32_t *)p));
+    __asm__ volatile("vpbroadcastd %1, %0" : "=x"(v) : "m"(*(const int32_t *)p));
     return v;
 }
+
+/* keeps v a register value at this point: without it gcc rebalances the chains of adds into trees
+ * and spills the partial products */
+#define EA256_CHAIN(v) __asm__("" : "+x"(v))
 
 /* R weight rows x the 8 packed activation rows; out[r] lanes = the 8 rows' dot products */
 static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, int64_t nb,
                                                              const uint8_t *w, size_t ws, const uint8_t *p,
-                                                             __m256 *out) {
+                                                             const float *dwf, const float *mwf, __m256 *out) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
     const int WQ = fmt == EA256_Q4_0 || fmt == EA256_Q8_0 ? 2 : fmt == EA256_Q4_1 ? 4 : fmt == EA256_Q5_0 ? 6 : 8;
     const int WH = fmt == EA256_Q5_0 ? 2 : 4;
@@ -169,71 +178,105 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
     const int OFF = fmt == EA256_Q4_0 || fmt == EA256_Q5_0;
     const int Q8 = fmt == EA256_Q8_0;
     const int Q4 = fmt == EA256_Q4_0 || fmt == EA256_Q4_1;
-    /* chunks summed in 16 bits before widening (see the header comment) */
-    const int FL = Q8 ? 1 : (fmt == EA256_Q5_0 || fmt == EA256_Q5_1) ? 4 : 8;
-    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
     _Alignas(32) uint8_t ub[4][32];
     __m256 acc[4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++, p += EA256_PB) {
+    for (int64_t b = 0; b < nb; b++, p += EA256_PB(fmt)) {
         const uint8_t *wr[4];
+        __m256i i32[4];
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            wr[r] = w + (size_t)r * ws + (size_t)b * WB;
-            __m256i wv;
-            if (Q4) continue;
-            if (Q8) {
-                wv = _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ)));
-            } else {
-                wv = ea256_nibbles(wr[r] + WQ);
-                if (fmt == EA256_Q5_0 || fmt == EA256_Q5_1) wv = _mm256_or_si256(wv, ea256_qh_bits(wr[r] + WH));
+        for (int r = 0; r < R; r++) wr[r] = w + (size_t)r * ws + (size_t)b * WB;
+        if (Q4) {
+            /* qs dword j: low nibbles are elements 4j..4j+3 (chunk j), high nibbles 16+4j.. (chunk j+4);
+             * 8 pairs summed per 16-bit lane: <= 8 * 2 * 15 * 128 */
+            __m256i i16[4];
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                const __m256i alo = _mm256_load_si256((const __m256i *)(p + 32 * j));
+                const __m256i ahi = _mm256_load_si256((const __m256i *)(p + 32 * (j + 4)));
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const __m256i bc = ea256_bcast32(wr[r] + WQ + 4 * j);
+                    const __m256i lo = _mm256_maddubs_epi16(_mm256_and_si256(bc, m4), alo);
+                    const __m256i hi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(bc, 4), m4), ahi);
+                    i16[r] = j == 0 ? lo : _mm256_add_epi16(i16[r], lo);
+                    i16[r] = _mm256_add_epi16(i16[r], hi);
+                    EA256_CHAIN(i16[r]);
+                }
             }
-            _mm256_store_si256((__m256i *)ub[r], wv);
-        }
-        __m256i i32[4], i16[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) i32[r] = _mm256_madd_epi16(i16[r], ones);
+        } else if (Q8) {
+            /* fast path: maddubs(|a|, sign(w, a)); exact unless a weight is -128 (sign() cannot
+             * negate it), which ggml's quantizer never writes: blocks with one take the slow path */
+            __m256i neg = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++)
+                neg = _mm256_or_si256(neg, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ)),
+                                                             _mm256_set1_epi8(-128)));
+            if (__builtin_expect(_mm256_testz_si256(neg, neg), 1)) {
 #pragma GCC unroll 8
-        for (int g = 0; g < 8; g++) {
-            const __m256i av = _mm256_loadu_si256((const __m256i *)(p + 32 * g));
+                for (int g = 0; g < 8; g++) {
+                    const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
+                    const __m256i aa = _mm256_load_si256((const __m256i *)(p + 320 + 32 * g));
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++) {
-                __m256i wu;
-                if (Q4) { /* qs bytes 4(g%4)..+3: low nibbles are elements 4g.. (g < 4), high ones 4g.. (g >= 4) */
-                    const __m256i bc = ea256_bcast32(wr[r] + WQ + 4 * (g & 3));
-                    wu = _mm256_and_si256(g < 4 ? bc : _mm256_srli_epi16(bc, 4), _mm256_set1_epi8(0x0f));
-                } else {
-                    wu = ea256_bcast32(ub[r] + 4 * g);
+                    for (int r = 0; r < R; r++) {
+                        const __m256i pr = _mm256_maddubs_epi16(aa, _mm256_sign_epi8(ea256_bcast32(wr[r] + WQ + 4 * g), av));
+                        const __m256i wide = _mm256_madd_epi16(pr, ones);
+                        i32[r] = g == 0 ? wide : _mm256_add_epi32(i32[r], wide);
+                        EA256_CHAIN(i32[r]);
+                    }
                 }
-                __m256i pr;
-                if (Q8) {
-                    pr = _mm256_maddubs_epi16(wu, _mm256_sign_epi8(av, ea256_bcast32(wr[r] + WQ + 4 * g)));
-                } else {
-                    pr = _mm256_maddubs_epi16(wu, av);
+            } else { /* maddubs(|w|, sign(a, w)): |w| <= 128 read as unsigned */
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++)
+                    _mm256_store_si256((__m256i *)ub[r], _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ))));
+                for (int g = 0; g < 8; g++) {
+                    const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
+#pragma GCC unroll 4
+                    for (int r = 0; r < R; r++) {
+                        const __m256i pr = _mm256_maddubs_epi16(ea256_bcast32(ub[r] + 4 * g),
+                                                                _mm256_sign_epi8(av, ea256_bcast32(wr[r] + WQ + 4 * g)));
+                        const __m256i wide = _mm256_madd_epi16(pr, ones);
+                        i32[r] = g == 0 ? wide : _mm256_add_epi32(i32[r], wide);
+                        EA256_CHAIN(i32[r]);
+                    }
                 }
-                /* the empty asm keeps each sum a chain in a register: left alone, gcc rebalances
-                 * the adds into trees and spills the partial products */
-                i16[r] = g % FL == 0 ? pr : _mm256_add_epi16(i16[r], pr);
-                __asm__("" : "+x"(i16[r]));
-                if (g % FL == FL - 1) {
-                    const __m256i wide = _mm256_madd_epi16(i16[r], ones);
-                    i32[r] = g == FL - 1 ? wide : _mm256_add_epi32(i32[r], wide);
-                    __asm__("" : "+x"(i32[r]));
+            }
+        } else {
+            /* q5: the unpacked block (nibbles | qh bit 4) goes through the stack; 4 chunks summed
+             * per 16-bit lane (<= 4 * 2 * 31 * 128), then widened */
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++)
+                _mm256_store_si256((__m256i *)ub[r], _mm256_or_si256(ea256_nibbles(wr[r] + WQ), ea256_qh_bits(wr[r] + WH)));
+            __m256i i16[4];
+#pragma GCC unroll 8
+            for (int g = 0; g < 8; g++) {
+                const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const __m256i pr = _mm256_maddubs_epi16(ea256_bcast32(ub[r] + 4 * g), av);
+                    i16[r] = g % 4 == 0 ? pr : _mm256_add_epi16(i16[r], pr);
+                    EA256_CHAIN(i16[r]);
+                    if (g % 4 == 3) {
+                        const __m256i wide = _mm256_madd_epi16(i16[r], ones);
+                        i32[r] = g == 3 ? wide : _mm256_add_epi32(i32[r], wide);
+                    }
                 }
             }
         }
-        const __m256 da = _mm256_loadu_ps((const float *)(p + 256));
+        const __m256 da = _mm256_load_ps((const float *)(p + 256));
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            ea_fp16 h;
-            memcpy(&h, wr[r], 2);
             __m256i iv = i32[r];
-            if (OFF) iv = _mm256_add_epi32(iv, _mm256_loadu_si256((const __m256i *)(p + 288)));
-            const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(ea256_h2f(h)), da);
+            if (OFF) iv = _mm256_add_epi32(iv, _mm256_load_si256((const __m256i *)(p + 288)));
+            const __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(dwf + (size_t)r * nb + b), da);
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), sc, acc[r]);
-            if (MIN) {
-                memcpy(&h, wr[r] + 2, 2);
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(ea256_h2f(h)), _mm256_loadu_ps((const float *)(p + 288)), acc[r]);
-            }
+            if (MIN)
+                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(mwf + (size_t)r * nb + b),
+                                         _mm256_load_ps((const float *)(p + 288)), acc[r]);
         }
     }
 #pragma GCC unroll 4
@@ -249,7 +292,11 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         return;
     }
     const int64_t nb = k / 32;
-    uint8_t *p = (uint8_t *)aligned_alloc(64, (size_t)(nb > 0 ? nb : 1) * EA256_PB);
+    const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
+    /* scratch: one packed 8-row group, then the tile's weight scales (and mins) as float */
+    const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * EA256_PB(fmt);
+    const size_t fbytes = ((size_t)n * (size_t)nb * sizeof(float) + 63) & ~(size_t)63;
+    uint8_t *p = (uint8_t *)aligned_alloc(64, pbytes + fbytes * (MIN ? 2 : 1));
     if (!p) { /* no memory for the packed rows: one weight row x up to 4 activation rows at a time */
         for (int64_t i0 = 0; i0 < m; i0 += 4) {
             const int C = m - i0 < 4 ? (int)(m - i0) : 4;
@@ -263,6 +310,22 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         }
         return;
     }
+    float *dwf = (float *)(p + pbytes), *mwf = MIN ? (float *)(p + pbytes + fbytes) : NULL;
+    {
+        const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
+        for (int64_t j = 0; j < n; j++) {
+            const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
+            for (int64_t b = 0; b < nb; b++) {
+                ea_fp16 h;
+                memcpy(&h, wj + b * WB, 2);
+                dwf[j * nb + b] = ea256_h2f(h);
+                if (MIN) {
+                    memcpy(&h, wj + b * WB + 2, 2);
+                    mwf[j * nb + b] = ea256_h2f(h);
+                }
+            }
+        }
+    }
     for (int64_t i0 = 0; i0 < m; i0 += 8) {
         const int rows = m - i0 < 8 ? (int)(m - i0) : 8;
         ea256_pack(fmt, nb, (const uint8_t *)a + (size_t)i0 * as, as, rows, p);
@@ -270,11 +333,12 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         for (; j < n; j += 4) {
             __m256 out[4];
             const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
+            const float *dj = dwf + j * nb, *mj = MIN ? mwf + j * nb : NULL;
             const int R = n - j < 4 ? (int)(n - j) : 4;
-            if (R == 4) ea256_tile(fmt, 4, nb, wj, ws, p, out);
-            else if (R == 3) ea256_tile(fmt, 3, nb, wj, ws, p, out);
-            else if (R == 2) ea256_tile(fmt, 2, nb, wj, ws, p, out);
-            else ea256_tile(fmt, 1, nb, wj, ws, p, out);
+            if (R == 4) ea256_tile(fmt, 4, nb, wj, ws, p, dj, mj, out);
+            else if (R == 3) ea256_tile(fmt, 3, nb, wj, ws, p, dj, mj, out);
+            else if (R == 2) ea256_tile(fmt, 2, nb, wj, ws, p, dj, mj, out);
+            else ea256_tile(fmt, 1, nb, wj, ws, p, dj, mj, out);
             for (int r = 0; r < R; r++) {
                 float o[8];
                 _mm256_storeu_ps(o, out[r]);
