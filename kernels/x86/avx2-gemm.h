@@ -91,11 +91,11 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
 #define EA256_PB(fmt) ((fmt) == EA256_Q8_0 ? 576 : 320)
 
 static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int64_t nb, const uint8_t *a, size_t as,
-                                                             int rows, uint8_t *p) {
+                                                             int rows, uint8_t *p, size_t pstride) {
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
     const int AB = MIN ? 36 : 34, AQ = MIN ? 4 : 2;
     const int off = fmt == EA256_Q4_0 ? 8 : fmt == EA256_Q5_0 ? 16 : 0;
-    for (int64_t b = 0; b < nb; b++, p += EA256_PB(fmt)) {
+    for (int64_t b = 0; b < nb; b++, p += pstride) {
         __m256i v[8];
         float d[8], c[8];
         int32_t ci[8];
@@ -163,12 +163,20 @@ static inline __m256i ea256_bcast32(const uint8_t *p) {
     return v;
 }
 
+/* an aligned 32-byte load that stays one (gcc would fold it into each use as a memory operand) */
+static inline __m256i ea256_load(const uint8_t *p) {
+    __m256i v;
+    __asm__ volatile("vmovdqa %1, %0" : "=x"(v) : "m"(*(const __m256i *)p));
+    return v;
+}
+
 /* keeps v a register value at this point: without it gcc rebalances the chains of adds into trees
  * and spills the partial products */
 #define EA256_CHAIN(v) __asm__("" : "+x"(v))
 
-/* R weight rows x the 8 packed activation rows; out[r] lanes = the 8 rows' dot products */
-static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, int64_t nb,
+/* R weight rows x Q packed 8-row groups (R * Q <= 4); out[r * Q + q] lanes = the 8 rows' dot
+ * products. A weight broadcast (and its unpacking) serves the Q groups; an activation chunk the R rows. */
+static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, const int Q, int64_t nb,
                                                              const uint8_t *w, size_t ws, const uint8_t *p,
                                                              const float *dwf, const float *mwf, __m256 *out) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
@@ -178,14 +186,15 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
     const int OFF = fmt == EA256_Q4_0 || fmt == EA256_Q5_0;
     const int Q8 = fmt == EA256_Q8_0;
     const int Q4 = fmt == EA256_Q4_0 || fmt == EA256_Q4_1;
+    const int PB = EA256_PB(fmt);
     const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
     _Alignas(32) uint8_t ub[4][32];
     __m256 acc[4];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++, p += EA256_PB(fmt)) {
+    for (int t = 0; t < R * Q; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, p += (size_t)Q * PB) {
         const uint8_t *wr[4];
-        __m256i i32[4];
+        __m256i i32[4]; /* [r * Q + q] */
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) wr[r] = w + (size_t)r * ws + (size_t)b * WB;
         if (Q4) {
@@ -194,20 +203,24 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             __m256i i16[4];
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++) {
-                const __m256i alo = _mm256_load_si256((const __m256i *)(p + 32 * j));
-                const __m256i ahi = _mm256_load_si256((const __m256i *)(p + 32 * (j + 4)));
 #pragma GCC unroll 4
                 for (int r = 0; r < R; r++) {
                     const __m256i bc = ea256_bcast32(wr[r] + WQ + 4 * j);
-                    const __m256i lo = _mm256_maddubs_epi16(_mm256_and_si256(bc, m4), alo);
-                    const __m256i hi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(bc, 4), m4), ahi);
-                    i16[r] = j == 0 ? lo : _mm256_add_epi16(i16[r], lo);
-                    i16[r] = _mm256_add_epi16(i16[r], hi);
-                    EA256_CHAIN(i16[r]);
+                    const __m256i lo = _mm256_and_si256(bc, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bc, 4), m4);
+#pragma GCC unroll 4
+                    for (int q = 0; q < Q; q++) {
+                        const uint8_t *pq = p + (size_t)q * PB;
+                        const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *)(pq + 32 * j)));
+                        const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *)(pq + 32 * (j + 4))));
+                        const int t = r * Q + q;
+                        i16[t] = j == 0 ? plo : _mm256_add_epi16(i16[t], plo);
+                        i16[t] = _mm256_add_epi16(i16[t], phi);
+                        EA256_CHAIN(i16[t]);
+                    }
                 }
             }
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++) i32[r] = _mm256_madd_epi16(i16[r], ones);
+            for (int t = 0; t < R * Q; t++) i32[t] = _mm256_madd_epi16(i16[t], ones);
         } else if (Q8) {
             /* fast path: maddubs(|a|, sign(w, a)); exact unless a weight is -128 (sign() cannot
              * negate it), which ggml's quantizer never writes: blocks with one take the slow path */
@@ -219,14 +232,21 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             if (__builtin_expect(_mm256_testz_si256(neg, neg), 1)) {
 #pragma GCC unroll 8
                 for (int g = 0; g < 8; g++) {
-                    const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
-                    const __m256i aa = _mm256_load_si256((const __m256i *)(p + 320 + 32 * g));
+                    /* each chunk and each broadcast loaded once (loads, not ALU work, limit this loop) */
+                    __m256i bc[4];
 #pragma GCC unroll 4
-                    for (int r = 0; r < R; r++) {
-                        const __m256i pr = _mm256_maddubs_epi16(aa, _mm256_sign_epi8(ea256_bcast32(wr[r] + WQ + 4 * g), av));
-                        const __m256i wide = _mm256_madd_epi16(pr, ones);
-                        i32[r] = g == 0 ? wide : _mm256_add_epi32(i32[r], wide);
-                        EA256_CHAIN(i32[r]);
+                    for (int r = 0; r < R; r++) bc[r] = ea256_bcast32(wr[r] + WQ + 4 * g);
+#pragma GCC unroll 4
+                    for (int q = 0; q < Q; q++) {
+                        const uint8_t *pq = p + (size_t)q * PB;
+                        const __m256i av = ea256_load(pq + 32 * g), aa = ea256_load(pq + 320 + 32 * g);
+#pragma GCC unroll 4
+                        for (int r = 0; r < R; r++) {
+                            const __m256i wide = _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(bc[r], av)), ones);
+                            const int t = r * Q + q;
+                            i32[t] = g == 0 ? wide : _mm256_add_epi32(i32[t], wide);
+                            EA256_CHAIN(i32[t]);
+                        }
                     }
                 }
             } else { /* maddubs(|w|, sign(a, w)): |w| <= 128 read as unsigned */
@@ -234,14 +254,17 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                 for (int r = 0; r < R; r++)
                     _mm256_store_si256((__m256i *)ub[r], _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ))));
                 for (int g = 0; g < 8; g++) {
-                    const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
 #pragma GCC unroll 4
                     for (int r = 0; r < R; r++) {
-                        const __m256i pr = _mm256_maddubs_epi16(ea256_bcast32(ub[r] + 4 * g),
-                                                                _mm256_sign_epi8(av, ea256_bcast32(wr[r] + WQ + 4 * g)));
-                        const __m256i wide = _mm256_madd_epi16(pr, ones);
-                        i32[r] = g == 0 ? wide : _mm256_add_epi32(i32[r], wide);
-                        EA256_CHAIN(i32[r]);
+                        const __m256i uw = ea256_bcast32(ub[r] + 4 * g), sw = ea256_bcast32(wr[r] + WQ + 4 * g);
+#pragma GCC unroll 4
+                        for (int q = 0; q < Q; q++) {
+                            const __m256i av = _mm256_load_si256((const __m256i *)(p + (size_t)q * PB + 32 * g));
+                            const __m256i wide = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, _mm256_sign_epi8(av, sw)), ones);
+                            const int t = r * Q + q;
+                            i32[t] = g == 0 ? wide : _mm256_add_epi32(i32[t], wide);
+                            EA256_CHAIN(i32[t]);
+                        }
                     }
                 }
             }
@@ -254,33 +277,42 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             __m256i i16[4];
 #pragma GCC unroll 8
             for (int g = 0; g < 8; g++) {
-                const __m256i av = _mm256_load_si256((const __m256i *)(p + 32 * g));
 #pragma GCC unroll 4
                 for (int r = 0; r < R; r++) {
-                    const __m256i pr = _mm256_maddubs_epi16(ea256_bcast32(ub[r] + 4 * g), av);
-                    i16[r] = g % 4 == 0 ? pr : _mm256_add_epi16(i16[r], pr);
-                    EA256_CHAIN(i16[r]);
-                    if (g % 4 == 3) {
-                        const __m256i wide = _mm256_madd_epi16(i16[r], ones);
-                        i32[r] = g == 3 ? wide : _mm256_add_epi32(i32[r], wide);
+                    const __m256i uw = ea256_bcast32(ub[r] + 4 * g);
+#pragma GCC unroll 4
+                    for (int q = 0; q < Q; q++) {
+                        const __m256i pr = _mm256_maddubs_epi16(uw, _mm256_load_si256((const __m256i *)(p + (size_t)q * PB + 32 * g)));
+                        const int t = r * Q + q;
+                        i16[t] = g % 4 == 0 ? pr : _mm256_add_epi16(i16[t], pr);
+                        EA256_CHAIN(i16[t]);
+                        if (g % 4 == 3) {
+                            const __m256i wide = _mm256_madd_epi16(i16[t], ones);
+                            i32[t] = g == 3 ? wide : _mm256_add_epi32(i32[t], wide);
+                        }
                     }
                 }
             }
         }
-        const __m256 da = _mm256_load_ps((const float *)(p + 256));
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            __m256i iv = i32[r];
-            if (OFF) iv = _mm256_add_epi32(iv, _mm256_load_si256((const __m256i *)(p + 288)));
-            const __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(dwf + (size_t)r * nb + b), da);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), sc, acc[r]);
-            if (MIN)
-                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(mwf + (size_t)r * nb + b),
-                                         _mm256_load_ps((const float *)(p + 288)), acc[r]);
+            const __m256 dw = _mm256_broadcast_ss(dwf + (size_t)r * nb + b);
+#pragma GCC unroll 4
+            for (int q = 0; q < Q; q++) {
+                const uint8_t *pq = p + (size_t)q * PB;
+                const int t = r * Q + q;
+                __m256i iv = i32[t];
+                if (OFF) iv = _mm256_add_epi32(iv, _mm256_load_si256((const __m256i *)(pq + 288)));
+                const __m256 sc = _mm256_mul_ps(dw, _mm256_load_ps((const float *)(pq + 256)));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), sc, acc[t]);
+                if (MIN)
+                    acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(mwf + (size_t)r * nb + b),
+                                             _mm256_load_ps((const float *)(pq + 288)), acc[t]);
+            }
         }
     }
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) out[r] = acc[r];
+    for (int t = 0; t < R * Q; t++) out[t] = acc[t];
 }
 
 /* The ea_gemm_fn contract: s[i*lds + j] = dot(w row j, a row i), i < m, j < n. */
@@ -293,8 +325,8 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
     }
     const int64_t nb = k / 32;
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
-    /* scratch: one packed 8-row group, then the tile's weight scales (and mins) as float */
-    const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * EA256_PB(fmt);
+    /* scratch: two packed 8-row groups, then the tile's weight scales (and mins) as float */
+    const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * 2 * EA256_PB(fmt);
     const size_t fbytes = ((size_t)n * (size_t)nb * sizeof(float) + 63) & ~(size_t)63;
     uint8_t *p = (uint8_t *)aligned_alloc(64, pbytes + fbytes * (MIN ? 2 : 1));
     if (!p) { /* no memory for the packed rows: one weight row x up to 4 activation rows at a time */
@@ -326,25 +358,36 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
             }
         }
     }
-    for (int64_t i0 = 0; i0 < m; i0 += 8) {
-        const int rows = m - i0 < 8 ? (int)(m - i0) : 8;
-        ea256_pack(fmt, nb, (const uint8_t *)a + (size_t)i0 * as, as, rows, p);
-        int64_t j = 0;
-        for (; j < n; j += 4) {
+    /* 16 activation rows (two packed groups) x 2 weight rows while 9+ rows remain, then 8 x 4 */
+    for (int64_t i0 = 0; i0 < m;) {
+        const int Q = m - i0 > 8 ? 2 : 1;
+        const int rows = m - i0 < 8 * Q ? (int)(m - i0) : 8 * Q;
+        const size_t pstride = (size_t)Q * EA256_PB(fmt);
+        ea256_pack(fmt, nb, (const uint8_t *)a + (size_t)i0 * as, as, rows < 8 ? rows : 8, p, pstride);
+        if (Q == 2) ea256_pack(fmt, nb, (const uint8_t *)a + (size_t)(i0 + 8) * as, as, rows - 8, p + EA256_PB(fmt), pstride);
+        const int RM = Q == 2 ? 2 : 4;
+        for (int64_t j = 0; j < n; j += RM) {
             __m256 out[4];
             const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
             const float *dj = dwf + j * nb, *mj = MIN ? mwf + j * nb : NULL;
-            const int R = n - j < 4 ? (int)(n - j) : 4;
-            if (R == 4) ea256_tile(fmt, 4, nb, wj, ws, p, dj, mj, out);
-            else if (R == 3) ea256_tile(fmt, 3, nb, wj, ws, p, dj, mj, out);
-            else if (R == 2) ea256_tile(fmt, 2, nb, wj, ws, p, dj, mj, out);
-            else ea256_tile(fmt, 1, nb, wj, ws, p, dj, mj, out);
-            for (int r = 0; r < R; r++) {
-                float o[8];
-                _mm256_storeu_ps(o, out[r]);
-                for (int i = 0; i < rows; i++) s[(i0 + i) * lds + j + r] = o[i];
+            const int R = n - j < RM ? (int)(n - j) : RM;
+            if (Q == 2) {
+                if (R == 2) ea256_tile(fmt, 2, 2, nb, wj, ws, p, dj, mj, out);
+                else ea256_tile(fmt, 1, 2, nb, wj, ws, p, dj, mj, out);
+            } else {
+                if (R == 4) ea256_tile(fmt, 4, 1, nb, wj, ws, p, dj, mj, out);
+                else if (R == 3) ea256_tile(fmt, 3, 1, nb, wj, ws, p, dj, mj, out);
+                else if (R == 2) ea256_tile(fmt, 2, 1, nb, wj, ws, p, dj, mj, out);
+                else ea256_tile(fmt, 1, 1, nb, wj, ws, p, dj, mj, out);
             }
+            for (int r = 0; r < R; r++)
+                for (int q = 0; q < Q; q++) {
+                    float o[8];
+                    _mm256_storeu_ps(o, out[r * Q + q]);
+                    for (int i = 0; i < 8 && 8 * q + i < rows; i++) s[(i0 + 8 * q + i) * lds + j + r] = o[i];
+                }
         }
+        i0 += rows;
     }
     free(p);
 }
