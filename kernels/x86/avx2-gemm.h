@@ -189,6 +189,11 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
     const int PB = EA256_PB(fmt);
     const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
     _Alignas(32) uint8_t ub[4][32];
+    _Alignas(32) uint8_t ub5[2][4][32];
+    if (!Q4 && !Q8 && nb > 0)
+        for (int r = 0; r < R; r++)
+            _mm256_store_si256((__m256i *)ub5[0][r], _mm256_or_si256(ea256_nibbles(w + (size_t)r * ws + WQ),
+                                                                     ea256_qh_bits(w + (size_t)r * ws + WH)));
     __m256 acc[4];
 #pragma GCC unroll 4
     for (int t = 0; t < R * Q; t++) acc[t] = _mm256_setzero_ps();
@@ -269,11 +274,16 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                 }
             }
         } else {
-            /* q5: the unpacked block (nibbles | qh bit 4) goes through the stack; 4 chunks summed
-             * per 16-bit lane (<= 4 * 2 * 31 * 128), then widened */
+            /* q5: the unpacked block (nibbles | qh bit 4) goes through the stack, one block ahead so
+             * that its stores have retired when the broadcasts read them; 4 chunks summed per 16-bit
+             * lane (<= 4 * 2 * 31 * 128), then widened */
+            if (b + 1 < nb) {
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++)
-                _mm256_store_si256((__m256i *)ub[r], _mm256_or_si256(ea256_nibbles(wr[r] + WQ), ea256_qh_bits(wr[r] + WH)));
+                for (int r = 0; r < R; r++)
+                    _mm256_store_si256((__m256i *)ub5[(b + 1) & 1][r],
+                                       _mm256_or_si256(ea256_nibbles(wr[r] + WB + WQ), ea256_qh_bits(wr[r] + WB + WH)));
+            }
+            uint8_t(*ub)[32] = ub5[b & 1];
             __m256i i16[4];
 #pragma GCC unroll 8
             for (int g = 0; g < 8; g++) {
