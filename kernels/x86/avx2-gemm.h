@@ -1,22 +1,26 @@
 /* AVX2 tile kernel for the 32-element block formats (q4_0, q5_0, q8_0 with q8_0 activations; q4_1,
  * q5_1 with q8_1). The m == 1 (decode) case goes to avx2-gemv.h, which uses ea256_rows below.
  *
- * m > 1: activation rows are taken 8 at a time and repacked once per group into an interleaved
- * layout (ea256_pack): per block, chunk g (g = 0..7) holds elements 4g..4g+3 of the 8 rows, one
- * dword per row. A weight block is unpacked once per (weight row, row group) into 32 u8 on the
- * stack; each dword of it (4 weights) is broadcast and one vpmaddubsw multiplies it with chunk g,
- * giving the 8 rows' partial sums side by side. So a block costs, per weight row and 8 activation
- * rows, 8 vpmaddubsw + 7 16-bit adds + 1 vpmaddwd (q4: the 16-bit sums stay exact, see below), then
- * one cvt + mul + FMA scale the 8 rows' int32 block sums by d_w * d_a in float. 4 weight rows share
- * each loaded chunk (register blocking 4 weight rows x 8 activation rows); 8 float accumulators
- * lanes are 8 outputs, so there is no horizontal sum.
+ * m > 1 (prefill, im2col convolutions): the activation rows are repacked once per call, 8 rows per
+ * group (ea256_pack): per block, chunk g (g = 0..7) holds elements 4g..4g+3 of the 8 rows, one dword
+ * per row, plus the rows' d as float and their -off * sum(q) (q4_0, q5_0) or s (q8_1). Weights stay
+ * in their GGUF blocks: a dword of 4 weights is broadcast (vpbroadcastd from memory) and one
+ * vpmaddubsw multiplies it with chunk g, giving the 8 rows' pair sums side by side, so each output
+ * lane is one (activation row, weight row) pair and no horizontal sum is ever needed. Per block and
+ * (weight row, 8 rows) the 16-bit sums are widened by vpmaddwd, then one cvt + mul + FMA applies
+ * d_w * d_a (the d_w as float, converted once per call). Register blocking: 2 weight rows x 16
+ * activation rows (two groups) while 9+ rows remain, else 4 x 8: each broadcast and nibble unpack
+ * serves both groups, each chunk both weight rows.
  *
- * Exactness of the 16-bit sums (vpmaddubsw pairs: u x s8, |a| <= 127... 128):
- *   q4_0 / q4_1: u in 0..15, pair <= 2*15*128 = 3840, 8 pairs summed <= 30720 < 2^15;
- *   q5_0 / q5_1: u in 0..31, pair <= 7936, so the sums are widened every 4 chunks (31744);
- *   q8_0: |w| (<= 128, 0x80 read as unsigned) x sign(a, w), pair <= 32512: widened every chunk.
- * The q4_0 / q5_0 offsets (q - 8, q - 16) are applied as -off * sum(a) per activation row, an
- * exact int32 computed at pack time. */
+ * Per format (chunk = 32 multiply-adds for 8 rows):
+ *   q4_0 / q4_1: the qs dword j broadcast once; its low nibbles are chunk j, high nibbles chunk j+4.
+ *     u in 0..15, pair <= 2*15*128 = 3840: all 8 chunks summed in 16 bits (30720), widened once.
+ *   q5_0 / q5_1: the unpacked block (nibbles | qh bit) is stored on the stack one block ahead and
+ *     its dwords broadcast; pair <= 7936, widened every 4 chunks (31744).
+ *   q8_0: maddubs(|a|, sign(w, a)) with |a| packed too; pair <= 2*127*128, widened every chunk.
+ *     sign() cannot negate -128: a block (of the weight rows in flight) holding a -128 weight, which
+ *     ggml's quantizer never writes, takes maddubs(|w|, sign(a, w)) instead (|w| <= 128 unsigned).
+ * Integer block sums are exact; only the float accumulation order differs from the reference. */
 #ifndef EDGEAI_X86_AVX2_GEMM_H
 #define EDGEAI_X86_AVX2_GEMM_H
 
