@@ -329,6 +329,23 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
     for (int t = 0; t < R * Q; t++) out[t] = acc[t];
 }
 
+/* rows i0 .. i0 + C - 1 (C <= 4) of the tile, one weight row at a time (ea256_rows) */
+static inline __attribute__((always_inline)) void ea256_few_rows(const int fmt, int64_t nb, int64_t i0, int C, int64_t n,
+                                                                 float *s, int64_t lds, const void *w, size_t ws,
+                                                                 const void *a, size_t as) {
+    const uint8_t *ar[4];
+    for (int r = 0; r < 4; r++) ar[r] = (const uint8_t *)a + (size_t)(i0 + (r < C ? r : 0)) * as;
+    for (int64_t j = 0; j < n; j++) {
+        float out[4];
+        const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
+        if (C == 1) ea256_rows(fmt, 1, nb, wj, ar, out);
+        else if (C == 2) ea256_rows(fmt, 2, nb, wj, ar, out);
+        else if (C == 3) ea256_rows(fmt, 3, nb, wj, ar, out);
+        else ea256_rows(fmt, 4, nb, wj, ar, out);
+        for (int r = 0; r < C; r++) s[(i0 + r) * lds + j] = out[r];
+    }
+}
+
 /* The ea_gemm_fn contract: s[i*lds + j] = dot(w row j, a row i), i < m, j < n. */
 static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int64_t k, int64_t m, int64_t n, float *s,
                                                              int64_t lds, const void *w, size_t ws, const void *a,
@@ -338,22 +355,20 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         return;
     }
     const int64_t nb = k / 32;
+    /* below FEW rows the packed 8-row groups are mostly padding: ea256_rows is as fast or faster
+     * (q8_0 at 4 rows too: its 8-row chunks cost more ALU work per multiply-add than q4's) */
+    const int FEW = fmt == EA256_Q8_0 ? 5 : 4;
+    if (m < FEW) {
+        ea256_few_rows(fmt, nb, 0, (int)m, n, s, lds, w, ws, a, as);
+        return;
+    }
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
     /* scratch: two packed 8-row groups, then the tile's weight scales (and mins) as float */
     const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * 2 * EA256_PB(fmt);
     const size_t fbytes = ((size_t)n * (size_t)nb * sizeof(float) + 63) & ~(size_t)63;
     uint8_t *p = (uint8_t *)aligned_alloc(64, pbytes + fbytes * (MIN ? 2 : 1));
     if (!p) { /* no memory for the packed rows: one weight row x up to 4 activation rows at a time */
-        for (int64_t i0 = 0; i0 < m; i0 += 4) {
-            const int C = m - i0 < 4 ? (int)(m - i0) : 4;
-            const uint8_t *ar[4];
-            for (int r = 0; r < 4; r++) ar[r] = (const uint8_t *)a + (size_t)(i0 + (r < C ? r : 0)) * as;
-            for (int64_t j = 0; j < n; j++) {
-                float out[4];
-                ea256_rows(fmt, 4, nb, (const uint8_t *)w + (size_t)j * ws, ar, out);
-                for (int r = 0; r < C; r++) s[(i0 + r) * lds + j] = out[r];
-            }
-        }
+        for (int64_t i0 = 0; i0 < m; i0 += 4) ea256_few_rows(fmt, nb, i0, m - i0 < 4 ? (int)(m - i0) : 4, n, s, lds, w, ws, a, as);
         return;
     }
     float *dwf = (float *)(p + pbytes), *mwf = MIN ? (float *)(p + pbytes + fbytes) : NULL;
@@ -374,6 +389,10 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
     }
     /* 16 activation rows (two packed groups) x 2 weight rows while 9+ rows remain, then 8 x 4 */
     for (int64_t i0 = 0; i0 < m;) {
+        if (m - i0 < FEW) { /* the last few rows */
+            ea256_few_rows(fmt, nb, i0, (int)(m - i0), n, s, lds, w, ws, a, as);
+            break;
+        }
         const int Q = m - i0 > 8 ? 2 : 1;
         const int rows = m - i0 < 8 * Q ? (int)(m - i0) : 8 * Q;
         const size_t pstride = (size_t)Q * EA256_PB(fmt);
