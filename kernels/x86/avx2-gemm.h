@@ -355,13 +355,6 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         return;
     }
     const int64_t nb = k / 32;
-    /* below FEW rows the packed 8-row groups are mostly padding: ea256_rows is as fast or faster
-     * (q8_0 at 4 rows too: its 8-row chunks cost more ALU work per multiply-add than q4's) */
-    const int FEW = fmt == EA256_Q8_0 ? 5 : 4;
-    if (m < FEW) {
-        ea256_few_rows(fmt, nb, 0, (int)m, n, s, lds, w, ws, a, as);
-        return;
-    }
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
     /* scratch: two packed 8-row groups, then the tile's weight scales (and mins) as float */
     const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * 2 * EA256_PB(fmt);
@@ -387,12 +380,11 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
             }
         }
     }
-    /* 16 activation rows (two packed groups) x 2 weight rows while 9+ rows remain, then 8 x 4 */
+    /* 16 activation rows (two packed groups) x 2 weight rows while 9+ rows remain, then 8 x 4. Every
+     * row of every m > 1 goes through the same per-lane arithmetic (a few rows are padded to a
+     * group rather than sent to ea256_rows), so a row's bits do not depend on how the caller splits
+     * m (conv2d's output-row chunks). */
     for (int64_t i0 = 0; i0 < m;) {
-        if (m - i0 < FEW) { /* the last few rows */
-            ea256_few_rows(fmt, nb, i0, (int)(m - i0), n, s, lds, w, ws, a, as);
-            break;
-        }
         const int Q = m - i0 > 8 ? 2 : 1;
         const int rows = m - i0 < 8 * Q ? (int)(m - i0) : 8 * Q;
         const size_t pstride = (size_t)Q * EA256_PB(fmt);
