@@ -19,6 +19,23 @@ static inline float ea256_hsum_ps(__m256 acc) {
     return _mm_cvtss_f32(r);
 }
 
+/* the 8 sub-block mins of q4_K / q5_K, each repeated for the two 16-element bsums it covers, as int16 */
+static inline __m256i ea256_k4_mins16(const uint8_t mn[8]) {
+    int64_t v;
+    memcpy(&v, mn, 8);
+    const __m128i m = _mm_cvtsi64_si128(v);
+    return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+}
+
+/* sum_j mn[j] * (bsums[2j] + bsums[2j+1]): one vpmaddwd and a horizontal sum */
+static inline int32_t ea256_k4_msum(__m256i mn16, const int16_t *bsums) {
+    const __m256i p = _mm256_madd_epi16(mn16, _mm256_loadu_si256((const __m256i *)bsums));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
 static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, int64_t nb, const block_q4_K *w,
                                                                  const block_q8_K *const *a, float *out) {
     const __m256i m0f = _mm256_set1_epi8(0x0f);
@@ -29,13 +46,12 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
     for (int64_t b = 0; b < nb; b++) {
         uint8_t sc[8], mn[8];
         ea_k4_scales(w[b].scales, sc, mn);
+        const __m256i mn16 = ea256_k4_mins16(mn);
         const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
         __m256i isum[4];
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
-            int32_t msum = 0;
-            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (a[r][b].bsums[2 * j] + a[r][b].bsums[2 * j + 1]);
-            mins[r] += dmin * a[r][b].d * (float)msum;
+            mins[r] += dmin * a[r][b].d * (float)ea256_k4_msum(mn16, a[r][b].bsums);
             isum[r] = _mm256_setzero_si256();
         }
         for (int g = 0; g < 4; g++) {
@@ -68,14 +84,13 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
     for (int64_t b = 0; b < nb; b++) {
         uint8_t sc[8], mn[8];
         ea_k4_scales(w[b].scales, sc, mn);
+        const __m256i mn16 = ea256_k4_mins16(mn);
         const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
         const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
         __m256i isum[4];
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
-            int32_t msum = 0;
-            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (a[r][b].bsums[2 * j] + a[r][b].bsums[2 * j + 1]);
-            mins[r] += dmin * a[r][b].d * (float)msum;
+            mins[r] += dmin * a[r][b].d * (float)ea256_k4_msum(mn16, a[r][b].bsums);
             isum[r] = _mm256_setzero_si256();
         }
         for (int g = 0; g < 4; g++) {
