@@ -171,6 +171,19 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
     for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - corr[r];
 }
 
+/* q2_K / q3_K: 32 unsigned quants u of sub-blocks j (low lane) and j + 1 (high lane) against C
+ * activation rows: isum_r += sc_j * sum(u a) | sc_j+1 * sum(u a), per lane */
+static inline __attribute__((always_inline)) void ea256_k16_pair(const int C, __m256i u, int sc_lo, int sc_hi,
+                                                                 const block_q8_K *const *a, int64_t b, int j,
+                                                                 __m256i *isum) {
+    const __m256i S = _mm256_set_m128i(_mm_set1_epi16((short)sc_hi), _mm_set1_epi16((short)sc_lo));
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) {
+        const __m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
+        isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
+    }
+}
+
 /* q2_K: 16 sub-blocks of 16, q = 2 bits (0..3) from qs[32 * (e / 128) + e % 32] >> 2 * ((e / 32) % 4),
  * scale and min 4 bits each; sum = d_a (d sum_sb sc * sum(q a) - dmin sum_sb mn * bsum_sb).
  * 32 elements per shift of a 32-byte qs half: two sub-blocks, one per 128-bit lane. */
@@ -202,13 +215,7 @@ static inline __attribute__((always_inline)) void ea256_q2K_rows(const int C, in
 #pragma GCC unroll 4
             for (int sh = 0; sh < 4; sh++) {
                 const int j = 8 * h + 2 * sh; /* sub-blocks j (low lane), j + 1 (high lane) */
-                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03);
-                const __m256i S = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
-#pragma GCC unroll 4
-                for (int r = 0; r < C; r++) {
-                    const __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
-                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
-                }
+                ea256_k16_pair(C, _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03), sc[j], sc[j + 1], a, b, j, isum);
             }
         }
 #pragma GCC unroll 4
@@ -256,12 +263,7 @@ static inline __attribute__((always_inline)) void ea256_q3K_rows(const int C, in
                 /* 16-bit shifts: bit 0 of each byte is the wanted bit, the bits shifted in are masked off */
                 const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(H, s), m01);
                 const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03), _mm256_slli_epi16(hb, 2));
-                const __m256i S = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
-#pragma GCC unroll 4
-                for (int r = 0; r < C; r++) {
-                    const __m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
-                    isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
-                }
+                ea256_k16_pair(C, u, sc[j], sc[j + 1], a, b, j, isum);
             }
         }
 #pragma GCC unroll 4
