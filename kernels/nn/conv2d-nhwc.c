@@ -223,18 +223,22 @@ static void conv_tile(void *ctx, int64_t t, int thread) {
     const float *bias = j->bias ? j->bias + gi * j->og + j0 : NULL;
     const float ys = j->y_scale;
     const int64_t ld = j->m_img, k = g->k_padded;
+    float *o = j->obuf + (size_t)thread * (size_t)(j->mb * j->nb);
     if (j->swap) {
         /* q8_0 x q8_0 products are symmetric, so the weight rows can play the activation rows: the
          * kernel then writes s[c*ld + p], y's NCHW rows, and only scale and bias remain */
-        j->gemm(k, n, m, yb, ld, a, as, w, j->wrow);
+        /* into the thread's [n channels, m pixels] buffer first: y's rows are m_img floats apart
+         * (64 KiB at 128x128), so the kernel's scattered stores into y would all fall in one L1
+         * set and evict each other */
+        j->gemm(k, n, m, o, m, a, as, w, j->wrow);
         for (int64_t c = 0; c < n; c++) {
             const float bo = bias ? bias[c] : 0.0f;
+            const float *src = o + c * m;
             float *dst = yb + c * ld;
-            for (int64_t i = 0; i < m; i++) dst[i] = dst[i] * ys + bo;
+            for (int64_t i = 0; i < m; i++) dst[i] = src[i] * ys + bo;
         }
         return;
     }
-    float *o = j->obuf + (size_t)thread * (size_t)(j->mb * j->nb);
     if (j->gemm) {
         j->gemm(k, m, n, o, n, w, j->wrow, a, as);
     } else {
