@@ -147,7 +147,32 @@ class Decoder {
 
 }  // namespace
 
+/* GGUF string arrays (vocabularies, merges: 50k-250k strings) decoded in one pass: the Python loop
+ * took ~0.15 s of SmolLM2's ~0.35 s load. Returns (strings, end offset), or on a truncated array
+ * (None, offset of the piece that does not fit, bytes it needs) for the caller's error message. */
+static py::tuple gguf_strings(py::buffer buf, uint64_t pos, uint64_t count) {
+    py::buffer_info info = buf.request();
+    const uint8_t *b = static_cast<const uint8_t *>(info.ptr);
+    const uint64_t end = (uint64_t)(info.size * info.itemsize);
+    py::list out(0);
+    for (uint64_t i = 0; i < count; i++) {
+        if (pos > end || end - pos < 8) return py::make_tuple(py::none(), pos, 8);
+        uint64_t n;
+        std::memcpy(&n, b + pos, 8);  // little-endian hosts only (x86-64, aarch64, armv7 as built)
+        pos += 8;
+        if (end - pos < n) return py::make_tuple(py::none(), pos, n);
+        PyObject *str = PyUnicode_DecodeUTF8(reinterpret_cast<const char *>(b + pos), (Py_ssize_t)n, "replace");
+        if (!str) throw py::error_already_set();
+        out.append(py::reinterpret_steal<py::object>(str));
+        pos += n;
+    }
+    return py::make_tuple(out, pos);
+}
+
 void ea_bind_llm(py::module_ &m) {
+    m.def("gguf_strings", &gguf_strings, py::arg("buf"), py::arg("pos"), py::arg("count"),
+          "Decode `count` GGUF strings (u64 length + UTF-8 bytes) from `buf` at `pos`: (list, end) or "
+          "(None, pos, needed) if the buffer ends first.");
     py::class_<Decoder>(m, "LLMDecoder", "One-token decode step of a llama-family model in C.")
         .def(py::init<py::dict, py::tuple, py::tuple, py::array, py::list, py::array, py::array, py::object>(),
              py::arg("config"), py::arg("tok_embd"), py::arg("output"), py::arg("output_norm"), py::arg("layers"),

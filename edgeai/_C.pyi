@@ -1,5 +1,5 @@
 """Type stub of the private extension module edgeai._C (bindings/kernels.cpp). Use the public API."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -25,6 +25,7 @@ def conv2d_nhwc(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarr
 def linear(type: int, w: np.ndarray, n: int, k: int, kp: int, x: np.ndarray, bias: Optional[np.ndarray],
            y: np.ndarray, threads: int = ...) -> None: ...  # bindings/conv.cpp
 
+def gguf_strings(buf: Any, pos: int, count: int) -> Tuple[Any, ...]: ...  # (list, end) or (None, pos, needed)
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
                  layers: List[Dict[str, Any]], kcache: np.ndarray, vcache: np.ndarray,

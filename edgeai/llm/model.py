@@ -174,6 +174,12 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
 def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
             threads: Optional[int] = None) -> np.ndarray:
     """Run ``tokens`` at positions ``cache.pos ..`` (see :func:`forward_pass`) with numpy's BLAS on one thread."""
+    # attention's largest BLAS products are (g*T, hd) x (hd, S) with S = cache.pos + T: OpenBLAS
+    # runs products of up to 65536 * 4 multiply-adds on one thread anyway, and finding its thread
+    # control (threadpoolctl scans the loaded libraries, ~40 ms) is then time to first token lost
+    T, S = len(tokens), cache.pos + len(tokens)
+    if (cfg.n_head // max(cfg.n_kv_head, 1)) * T * S * cfg.head_dim <= 65536 * 4:
+        return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
     with blas_single_thread():
         return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
 

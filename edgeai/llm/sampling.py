@@ -48,7 +48,15 @@ class Sampler:
 
     def __init__(self, params: SamplingParams):
         self.p = params
-        self.rng = np.random.default_rng(params.seed)
+        self._rng = None
+
+    @property
+    def rng(self) -> "np.random.Generator":
+        # made on first use: greedy decoding never draws, and importing numpy.random (~30 ms) would
+        # otherwise be part of the first prompt's time to first token
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.p.seed)
+        return self._rng
 
     def __call__(self, logits: np.ndarray, context: Sequence[int] = ()) -> int:
         """Pick a token.

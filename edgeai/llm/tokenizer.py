@@ -12,6 +12,7 @@ Decoding goes through one table of raw bytes per token, so streamed text can be 
 UTF-8 character boundaries (:class:`StreamDecoder`).
 """
 import json
+from collections import abc
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
@@ -46,6 +47,10 @@ def bytes_to_unicode() -> Dict[int, str]:
             table[b] = chr(256 + extra)
             extra += 1
     return table
+
+
+# stand-in character -> byte value, for str.translate (then .encode("latin-1"))
+_BYTE_LEVEL_TABLE = {ord(c): b for b, c in bytes_to_unicode().items()}
 
 
 class Tokenizer:
@@ -217,17 +222,39 @@ def from_gguf_metadata(meta: Dict, where: str = "GGUF") -> Tokenizer:
 def _byte_level_bytes(tokens, special) -> List[bytes]:
     """Raw bytes of byte-level BPE tokens: map the stand-in characters back to bytes (str.translate
     to latin-1 code points, then encode: fast enough for 250k-token vocabularies)."""
-    table = {ord(c): b for b, c in bytes_to_unicode().items()}
-    out = []
-    for i, t in enumerate(tokens):
-        if i in special:
-            out.append(t.encode("utf-8"))
-            continue
-        try:
-            out.append(t.translate(table).encode("latin-1"))
-        except UnicodeEncodeError:  # a token outside the byte alphabet: keep its UTF-8 text
-            out.append(t.encode("utf-8"))
-    return out
+    return [_byte_level_token(t, _BYTE_LEVEL_TABLE, i in special) for i, t in enumerate(tokens)]
+
+
+def _byte_level_token(t: str, table, special: bool) -> bytes:
+    if special:
+        return t.encode("utf-8")
+    try:
+        return t.translate(table).encode("latin-1")
+    except UnicodeEncodeError:  # a token outside the byte alphabet: keep its UTF-8 text
+        return t.encode("utf-8")
+
+
+class _LazyByteLevelBytes(abc.Sequence):
+    """The byte table of a byte-level BPE vocabulary, each token translated on first use: building
+    all 49k-250k entries up front was ~0.1 s of a small model's load (time to first token), and a
+    generation touches a few hundred of them."""
+
+    def __init__(self, tokens: List[str], special):
+        self._tokens, self._special, self._done = tokens, special, {}
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self._tokens)
+        b = self._done.get(i)
+        if b is None:
+            b = self._done[i] = _byte_level_token(self._tokens[i], _BYTE_LEVEL_TABLE, i in self._special)
+        return b
 
 
 def _special_tokens(tokens, types) -> List[int]:
@@ -255,7 +282,7 @@ def _build_gpt2(meta, tokens, types, bos, eos_ids, where) -> Tokenizer:
     tok.decoder = decoders.ByteLevel()
     special = _special_tokens(tokens, types)
     _add_specials(tok, tokens, special)
-    token_bytes = _byte_level_bytes(tokens, set(special))
+    token_bytes = _LazyByteLevelBytes(tokens, set(special))
     add_bos = bool(meta.get("tokenizer.ggml.add_bos_token", False))
     return Tokenizer(tok, token_bytes, special, int(bos) if bos is not None else None, eos_ids, add_bos)
 

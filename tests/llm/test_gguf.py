@@ -93,3 +93,20 @@ def test_unknown_architecture(tmp_path, smollm_path):
     path = write_gguf(tmp_path / "mamba.gguf", meta, [("token_embd.weight", g.tensor("token_embd.weight"))])
     with pytest.raises(edgeai.UnsupportedArchitectureError, match="mamba"):
         edgeai.LLM(path)
+
+
+def test_string_array_decoder_bounds_and_utf8():
+    from edgeai import _C
+
+    def pack(*items):
+        return b"".join(len(s).to_bytes(8, "little") + s for s in items)
+
+    raw = pack(b"a", "é".encode(), b"", b"\xff\xfe")
+    assert _C.gguf_strings(raw, 0, 4) == (["a", "é", "", "\ufffd\ufffd"], len(raw))
+    assert _C.gguf_strings(b"xx" + raw, 2, 2) == (["a", "é"], 2 + 9 + 10)
+    # the buffer ends inside a length, then inside a string: (None, where, bytes needed)
+    assert _C.gguf_strings(raw[:12], 0, 2) == (None, 9, 8)
+    assert _C.gguf_strings(raw[:18], 0, 2) == (None, 17, 2)
+    assert _C.gguf_strings(pack(b"abc")[:10], 0, 1) == (None, 8, 3)
+    # a corrupt length larger than the file
+    assert _C.gguf_strings((2**62).to_bytes(8, "little") + b"zz", 0, 1) == (None, 8, 2**62)
