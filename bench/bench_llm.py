@@ -7,6 +7,12 @@ runs the same GGUF in the same way and the ratio is printed.
 
     python bench/bench_llm.py                 # everything (a few minutes)
     python bench/bench_llm.py --quick         # SmolLM2 only, fewer tokens
+
+The bandwidth column divides decode's bytes per token (every weight tensor, minus an untied token
+embedding of which one row is read) by the C streaming read of membw.py, the same ceiling
+bench_matmul.py uses. A closing section judges issue 4's targets from the run (decode and prefill
+vs llama.cpp when llama-cpp-python is installed, TinyLlama Q4_0 decode bandwidth, time to first
+token, peak RSS).
 """
 import argparse
 import json
@@ -121,7 +127,8 @@ def child(path: str, threads: int, n_prompt: int, n_decode: int) -> dict:
 def child_llama_cpp(path: str, threads: int, n_prompt: int, n_decode: int) -> dict:
     import llama_cpp
     t0 = time.perf_counter()
-    m = llama_cpp.Llama(path, n_ctx=n_prompt + n_decode + 8, n_threads=threads, verbose=False)
+    # n_threads_batch (prefill) defaults to every CPU: pin both to the thread count under test
+    m = llama_cpp.Llama(path, n_ctx=n_prompt + n_decode + 8, n_threads=threads, n_threads_batch=threads, verbose=False)
     rng = np.random.default_rng(1)
     ids = [int(i) for i in rng.integers(300, m.n_vocab() - 1, n_prompt)]
     t = time.perf_counter()
@@ -145,18 +152,70 @@ def run_child(kind: str, path: Path, threads: int, n_prompt: int, n_decode: int)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bandwidth_gbs(threads: int) -> float:
-    """Read bandwidth: numpy sums over a 512 MB array (one slice per thread; sum releases the GIL)."""
+def bandwidth_gbs(threads):
+    """Read bandwidth per thread count and how it was measured: the C streaming read of membw.py (the
+    one bench_matmul.py judges its GEMV targets by), else numpy sums over a 512 MB array (a lower
+    bound: numpy's sum is not a pure read loop) when no C compiler is at hand."""
+    try:
+        sys.path.insert(0, str(HERE))
+        import membw
+        gbs, _ = membw.measure_bandwidth(threads, passes=3)
+        return gbs, "C streaming read (membw.py)"
+    except Exception as exc:  # noqa: BLE001 - no compiler: fall back, and say so
+        print(f"(C bandwidth probe unavailable: {str(exc).splitlines()[0]})")
     from concurrent.futures import ThreadPoolExecutor
     a = np.ones(128 << 20, np.float32)
-    parts = np.array_split(a, threads)
-    best = 0.0
-    with ThreadPoolExecutor(threads) as ex:
-        for _ in range(3):
-            t = time.perf_counter()
-            list(ex.map(np.sum, parts))
-            best = max(best, a.nbytes / (time.perf_counter() - t) / 1e9)
-    return best
+    out = {}
+    for t in threads:
+        parts = np.array_split(a, t)
+        best = 0.0
+        with ThreadPoolExecutor(t) as ex:
+            for _ in range(3):
+                t0 = time.perf_counter()
+                list(ex.map(np.sum, parts))
+                best = max(best, a.nbytes / (time.perf_counter() - t0) / 1e9)
+        out[t] = best
+    return out, "numpy sum (lower bound)"
+
+
+def bytes_per_token(path) -> int:
+    """Weight bytes one decoded token reads: every tensor, except an untied token embedding (only its
+    one row is read; a tied one is the output head and is read whole)."""
+    from edgeai.llm.gguf import GGUFFile
+    g = GGUFFile(path)
+    total = sum(t.nbytes for t in g.tensors.values())
+    if "output.weight" in g.tensors and "token_embd.weight" in g.tensors:
+        total -= g.tensors["token_embd.weight"].nbytes
+    return total
+
+
+def print_targets(results) -> None:
+    """Issue 4's speed and memory targets, judged from this run's rows."""
+    def line(ok, text):
+        print(f"  [{'n/a    ' if ok is None else 'MET    ' if ok else 'NOT MET'}] {text}")
+    print("\n== targets (issue 4), judged from this run ==")
+    for name, t, r, q, bw_use in results:
+        smol, tiny_q4 = name.startswith("SmolLM2"), name.startswith("TinyLlama") and "Q4_0" in name
+        if smol:
+            if q is None:
+                line(None, f"{name}, {t} thr: decode >= 2x llama.cpp: llama-cpp-python not installed "
+                           f"(edgeai {r['decode_tok_s']:.1f} tok/s)")
+            else:
+                x = r["decode_tok_s"] / q["decode_tok_s"]
+                line(x >= 2.0, f"{name}, {t} thr: decode >= 2x llama.cpp: {x:.2f}x "
+                               f"({r['decode_tok_s']:.1f} vs {q['decode_tok_s']:.1f} tok/s)")
+            line(r["ttft_s"] < 0.5, f"{name}, {t} thr: time to first token < 0.5 s: {r['ttft_s']:.3f} s")
+        if tiny_q4:
+            line(bw_use >= 0.85, f"{name}, {t} thr: decode >= 85% of read bandwidth: {bw_use:.0%}")
+            if q is None:
+                line(None, f"{name}, {t} thr: prefill >= 2x llama.cpp: llama-cpp-python not installed "
+                           f"(edgeai {r['prefill_tok_s']:.1f} tok/s)")
+            else:
+                x = r["prefill_tok_s"] / q["prefill_tok_s"]
+                line(x >= 2.0, f"{name}, {t} thr: prefill >= 2x llama.cpp: {x:.2f}x")
+        limit = r["file_bytes"] + r["kv_bytes"] + 100 * 2**20
+        line(r["peak_rss"] <= limit, f"{name}, {t} thr: peak RSS <= file + KV + 100 MB: {r['peak_rss'] / 2**20:.0f} "
+                                     f"<= {limit / 2**20:.0f} MB")
 
 
 def main() -> int:
@@ -191,17 +250,19 @@ def main() -> int:
         cache.mkdir(parents=True, exist_ok=True)
         for fmt in ("q4_0", "q8_0"):
             models.append((f"TinyLlama-1.1B shape {fmt.upper()} (random)", tinyllama_gguf(fmt, cache), 64, 32))
-    bw = {t: bandwidth_gbs(t) for t in threads}
-    print(f"read bandwidth (numpy sum): " + ", ".join(f"{t} thr {bw[t]:.1f} GB/s" for t in threads))
+    bw, bw_how = bandwidth_gbs(threads)
+    print(f"read bandwidth ({bw_how}): " + ", ".join(f"{t} thr {bw[t]:.1f} GB/s" for t in threads))
     hdr = (f"{'model':34} {'thr':>3} {'prefill t/s':>11} {'decode t/s':>10} {'TTFT s':>7} {'load s':>6} "
            f"{'RSS MB':>7} {'file+KV MB':>10} {'BW use':>7} {'CPU ms/tok':>10}")
     print(hdr)
     print("-" * len(hdr))
+    results = []  # (name, threads, edgeai row, llama.cpp row or None, BW use)
     for name, path, n_p, n_d in models:
         for t in threads:
             r = run_child("edgeai", path, t, n_p, n_d)
+            q = None
             # decode reads every weight byte once per token (the KV cache is small next to them)
-            bw_use = r["decode_tok_s"] * r["file_bytes"] / 1e9 / bw[t]
+            bw_use = r["decode_tok_s"] * bytes_per_token(path) / 1e9 / bw[t]
             print(f"{name:34} {t:>3} {r['prefill_tok_s']:>11.1f} {r['decode_tok_s']:>10.1f} {r['ttft_s']:>7.3f} "
                   f"{r['load_s']:>6.3f} {r['peak_rss'] / 2**20:>7.0f} {(r['file_bytes'] + r['kv_bytes']) / 2**20:>10.0f} "
                   f"{bw_use:>6.0%} {r['cpu_ms_per_tok']:>10.2f}")
@@ -210,6 +271,9 @@ def main() -> int:
                 print(f"{'  llama.cpp (llama-cpp-python)':34} {t:>3} {q['prefill_tok_s']:>11.1f} {q['decode_tok_s']:>10.1f} "
                       f"{'':>7} {q['load_s']:>6.3f} {q['peak_rss'] / 2**20:>7.0f}   edgeai/llama.cpp: prefill "
                       f"{r['prefill_tok_s'] / q['prefill_tok_s']:.2f}x, decode {r['decode_tok_s'] / q['decode_tok_s']:.2f}x")
+            results.append((name, t, r, q, bw_use))
+    print_targets(results)
+    print("BW use: decode tok/s x weight bytes read per token (untied token embedding excluded) / read bandwidth.")
     print("TTFT: process-side time from LLM(path) to the first streamed token of the chat prompt (warm page cache).")
     print("CPU ms/tok: CPU time of all threads per decoded token; on a shared machine wall-clock rates fall when "
           "other processes hold the cores, CPU time much less so (1 thread: 1000 / it is the unshared rate).")
