@@ -13,6 +13,13 @@ from edgeai.onnx import InferenceSession, ops
 from edgeai.onnx.quantize import quantize
 
 
+@pytest.fixture(autouse=True)
+def default_backend(monkeypatch):
+    """Sessions without custom_ops= take the default (auto), whatever EDGEAI_ONNX_OPS says."""
+    from edgeai import _env
+    monkeypatch.setattr(_env, "ONNX_OPS", "auto")
+
+
 def model(nodes, inits, x_shape, outputs=("y",)):
     g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
                                                                       None if x_shape is None else list(x_shape))],
@@ -37,8 +44,6 @@ def both(path, x, threads=2):
 
 
 def test_session_runs_on_the_native_library(tmp_path, monkeypatch):
-    from edgeai import _env
-    monkeypatch.setattr(_env, "ONNX_OPS", "auto")  # the default, whatever EDGEAI_ONNX_OPS says
     rng = np.random.default_rng(0)
     path = quantized(tmp_path, model([helper.make_node("MatMul", ["x", "w"], ["y"], name="t")],
                                      {"w": rng.standard_normal((64, 32)).astype(np.float32)}, (None, 64)))
@@ -205,8 +210,6 @@ def test_bad_params_and_short_weights(tmp_path):
 
 
 def test_fallback_to_python_ops_when_native_registration_fails(tmp_path, monkeypatch):
-    from edgeai import _env
-    monkeypatch.setattr(_env, "ONNX_OPS", "auto")
     rng = np.random.default_rng(7)
     w = rng.standard_normal((64, 32)).astype(np.float32)
     path = quantized(tmp_path, model([helper.make_node("MatMul", ["x", "w"], ["y"], name="t")], {"w": w}, (None, 64)))
