@@ -10,9 +10,9 @@ Two implementations of the same two ops, bit for bit (both call the same C kerne
   and no copies. Needs ONNX Runtime >= 1.16 (C API version 16).
 - Python (fallback): the functions below, registered with onnxruntime-extensions by
   :func:`register_python`. onnxruntime-extensions hands every input to Python as a copy (the uint8
-  weights included) and copies the output back; with the interpreter per op call that cost ~15-20%
-  of the terrain UNet's q8_0 image time (perf: memmove 8%, python 9%), which the native library
-  removes. :class:`edgeai.onnx.InferenceSession` uses it only if the native library cannot be
+  weights included) and copies the output back, with the interpreter per op call: on the terrain
+  UNet (q8_0, 2-core Zen 3, bench/bench_onnx_ops.py) 0.397 s/image against the native library's
+  0.361 at 1 thread, 0.284 against 0.256 at 2 threads, with the same output bits. :class:`edgeai.onnx.InferenceSession` uses it only if the native library cannot be
   registered (the reason is kept in ``InferenceSession.custom_ops_fallback``), or when asked to
   (``custom_ops="python"`` or EDGEAI_ONNX_OPS=python).
 

@@ -252,3 +252,45 @@ def test_same_bits_on_a_small_unet_like_graph(tmp_path):
     (a,), (b,) = both(path, x)
     assert a.shape == (1, 8, 8, 12)
     np.testing.assert_array_equal(a, b)
+
+
+def test_an_old_onnx_runtime_gets_a_clear_error_not_a_crash():
+    """RegisterCustomOps called as an ONNX Runtime older than 1.16 would: GetApi(16) is NULL. The library
+    must answer with an error status (built with the oldest table's CreateStatus, slot 0), which
+    register_custom_ops_library raises and InferenceSession turns into the Python fallback."""
+    import ctypes
+    lib = ctypes.CDLL(_C.__file__)
+    made = []
+    create_status_t = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+    @create_status_t
+    def create_status(code, msg):
+        made.append((code, msg.decode()))
+        return 0x1234  # any non-NULL "status"
+
+    table = (ctypes.c_void_p * 1)(ctypes.cast(create_status, ctypes.c_void_p).value)
+    get_api_t = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint32)
+    version_t = ctypes.CFUNCTYPE(ctypes.c_void_p)  # a c_char_p result would leak in ctypes
+    version = ctypes.create_string_buffer(b"1.15.1")
+    asked = []
+
+    @get_api_t
+    def get_api(version):
+        asked.append(version)
+        return None if version >= 16 else ctypes.addressof(table)
+
+    @version_t
+    def version_string():
+        return ctypes.addressof(version)
+
+    class ApiBase(ctypes.Structure):
+        _fields_ = [("GetApi", get_api_t), ("GetVersionString", version_t)]
+
+    base = ApiBase(get_api, version_string)
+    lib.RegisterCustomOps.restype = ctypes.c_void_p
+    lib.RegisterCustomOps.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    assert lib.RegisterCustomOps(None, ctypes.byref(base)) == 0x1234
+    assert asked[0] == 16 and asked[1] == 15
+    assert made == [(1, "[edgeai:RuntimeError] ONNX Runtime 1.15.1 is older than 1.16: "
+                        "edgeai's native ops need C API version 16")]
+    assert isinstance(ops.native_error(RuntimeError(made[0][1])), RuntimeError)
