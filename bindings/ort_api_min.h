@@ -4,13 +4,15 @@
  *
  * - OrtApi is an append-only table of function pointers; a function's slot never moves. The slots
  *   below were counted by tools/ort_api_index.py over the members of `struct OrtApi {` of that header
- *   at commit 44885662608f431f1dfd7684b08431ca6f6f1893 (ORT_API_VERSION 8), and checked by hand
+ *   at commit 44885662608f431f1dfd7684b08431ca6f6f1893 (ORT_API_VERSION 8; the member declarations up to
+ *   ReleaseCustomOpDomain, transcribed in order with argument lists elided), and checked by hand
  *   against the C# binding's table (csharp/.../NativeMethods.shared.cs, be64775f, API 14), which
  *   lists the same names in the same order. All are in the frozen "Version 1" part of the table.
  *   RegisterCustomOps also checks slots 0, 1, 2 and 93 at run time (a status round trip).
  * - OrtCustomOp's fields in header order up to the version-16 ones (CreateKernelV2, KernelComputeV2)
- *   and the later ones as placeholders, from the header as shipped for ORT >= 1.20 (a vendored copy at
- *   yalue/onnxruntime_go bfd36f8). ONNX Runtime reads only the fields that op->version allows.
+ *   and the later ones as placeholders, from a recent copy of the header (vendored at
+ *   yalue/onnxruntime_go bfd36f8: fields through GetAliasMap). ONNX Runtime reads only the fields that
+ *   op->version allows.
  * All ONNX Runtime calls use the platform's C calling convention on Linux/macOS (ORT_API_CALL is
  * empty there); on 32-bit Windows it is __stdcall (EA_ORT_CALL below). */
 #ifndef EDGEAI_ORT_API_MIN_H
