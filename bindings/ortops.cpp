@@ -425,13 +425,6 @@ int EA_ORT_CALL one(const OrtCustomOp *) { return 1; }
 int EA_ORT_CALL zero(const OrtCustomOp *) { return 0; }
 void EA_ORT_CALL destroy(void *k) { delete (Kernel *)k; }
 
-void *EA_ORT_CALL create_v1(const OrtCustomOp *op, const OrtApi *, const OrtKernelInfo *info) {
-    void *k = nullptr;  // ONNX Runtime calls CreateKernelV2 at version 16; this one only for completeness
-    OrtStatus *st = create_kernel(((const Op *)op)->kind, info, &k);
-    if (st) ORT(ReleaseStatus)(st);
-    return k;
-}
-
 OrtStatus *EA_ORT_CALL create_v2(const OrtCustomOp *op, const OrtApi *, const OrtKernelInfo *info, void **kernel) {
     try {
         return create_kernel(((const Op *)op)->kind, info, kernel);
@@ -448,24 +441,19 @@ OrtStatus *EA_ORT_CALL compute_v2(void *kernel, OrtKernelContext *ctx) {
     }
 }
 
-void EA_ORT_CALL compute_v1(void *kernel, OrtKernelContext *ctx) {  // not called at version 16
-    OrtStatus *st = compute_v2(kernel, ctx);
-    if (st) ORT(ReleaseStatus)(st);
-}
-
 Op make_op(OpKind kind) {
     Op o;
     memset(&o, 0, sizeof o);
     OrtCustomOp &c = o.base;
     c.version = EA_ORT_API_VERSION;
-    c.CreateKernel = create_v1;
+    // CreateKernel and KernelCompute stay NULL: ONNX Runtime 1.16 calls the V2 callbacks (errors returned as
+    // OrtStatus) only when KernelCompute is NULL; later versions take V2 whenever it is set
     c.GetName = get_name;
     c.GetExecutionProviderType = get_ep;
     c.GetInputType = input_type;
     c.GetInputTypeCount = input_count;
     c.GetOutputType = output_type;
     c.GetOutputTypeCount = output_count;
-    c.KernelCompute = compute_v1;
     c.KernelDestroy = destroy;
     c.GetInputCharacteristic = required;
     c.GetOutputCharacteristic = required;
