@@ -82,6 +82,7 @@ ext = Pybind11Extension(
     "edgeai._C",
     sorted(glob.glob("bindings/*.cpp")),
     include_dirs=["kernels"],
+    depends=sorted(glob.glob("bindings/*.h")),
     cxx_std=17,
     extra_compile_args=["-O2"],
     extra_link_args=["-lpthread", "-lm"],

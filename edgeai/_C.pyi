@@ -24,6 +24,8 @@ def conv2d_nhwc(type: int, w: np.ndarray, x: np.ndarray, bias: Optional[np.ndarr
                 geom: Sequence[int], threads: int = ...) -> None: ...  # bindings/conv.cpp
 def linear(type: int, w: np.ndarray, n: int, k: int, kp: int, x: np.ndarray, bias: Optional[np.ndarray],
            y: np.ndarray, threads: int = ...) -> None: ...  # bindings/conv.cpp
+def set_onnx_op_threads(threads: int) -> None: ...  # bindings/ortops.cpp (the native ONNX ops)
+def onnx_ops_stats() -> Dict[str, Any]: ...  # calls, last_threads, runtime, registered
 
 def gguf_strings(buf: Any, pos: int, count: int) -> Tuple[Any, ...]: ...  # (list, end) or (None, pos, needed)
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c

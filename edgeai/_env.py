@@ -6,6 +6,8 @@ EDGEAI_NUM_THREADS   default thread count of the kernel pool (default: CPUs this
 EDGEAI_SD_MODEL      default model of `edgeai image` (hub repo id or folder in the SD ONNX layout)
 EDGEAI_CACHE         cache directory for fetched and converted models (default:
                      $XDG_CACHE_HOME/edgeai or ~/.cache/edgeai)
+EDGEAI_ONNX_OPS      how edgeai.onnx runs its quantized ops: auto (default: the native ONNX Runtime op
+                     library in edgeai._C, else the Python ops of onnxruntime-extensions), native, python
 """
 import os
 from pathlib import Path
@@ -15,3 +17,4 @@ NUM_THREADS = os.environ.get("EDGEAI_NUM_THREADS") or None
 _xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
 CACHE_DIR = Path(os.environ.get("EDGEAI_CACHE") or os.path.join(_xdg, "edgeai"))
 SD_MODEL = os.environ.get("EDGEAI_SD_MODEL") or None
+ONNX_OPS = os.environ.get("EDGEAI_ONNX_OPS") or "auto"

@@ -5,7 +5,8 @@
     sess = edgeai.onnx.InferenceSession("unet.q8_0.onnx", threads=2)
     y, = sess.run(None, {"x": x})
 
-Needs the ``onnx`` extra (onnx, onnxruntime, onnxruntime-extensions); imported lazily.
+Needs the ``onnx`` extra (onnx, onnxruntime; onnxruntime-extensions for the Python fallback of the ops on an
+ONNX Runtime older than 1.16); imported lazily.
 """
 from .quantize import QUANTIZABLE, QuantizeReport, UnsupportedOperatorError, quantize
 from .session import InferenceSession

@@ -1,22 +1,27 @@
 """edgeai's ONNX custom ops: quantized MatMul/Gemm and Conv running on edgeai's kernels.
 
-Why onnxruntime-extensions Python custom ops: ONNX Runtime's wheel ships no C API headers, so a
-C custom-op library would have to be built against headers we do not have; onnxruntime-extensions
-registers Python functions as ops of the ``ai.onnx.contrib`` domain in a stock ONNX Runtime, and
-the kernels run in C with the GIL released. ONNX Runtime runs the rest of the graph.
+Two implementations of the same two ops, bit for bit (both call the same C kernels):
+
+- native (default): a custom-op library built into edgeai._C against ONNX Runtime's C API
+  (bindings/ortops.cpp; the onnxruntime wheel ships no C headers, so bindings/ort_api_min.h declares
+  the few functions used, by their fixed slots in ONNX Runtime's append-only function table).
+  :func:`register` returns the library's path for ``SessionOptions.register_custom_ops_library``;
+  each node's kernel calls ea_linear / ea_conv2d(_nhwc) on ONNX Runtime's own buffers, with no Python
+  and no copies. Needs ONNX Runtime >= 1.16 (C API version 16).
+- Python (fallback): the functions below, registered with onnxruntime-extensions by
+  :func:`register_python`. onnxruntime-extensions hands every input to Python as a copy (the uint8
+  weights included) and copies the output back, with the interpreter per op call: on the terrain
+  UNet (q8_0, 2-core Zen 3, bench/bench_onnx_ops.py) 0.397 s/image against the native library's
+  0.361 at 1 thread, 0.284 against 0.256 at 2 threads, with the same output bits. :class:`edgeai.onnx.InferenceSession` uses it only if the native library cannot be
+  registered (the reason is kept in ``InferenceSession.custom_ops_fallback``), or when asked to
+  (``custom_ops="python"`` or EDGEAI_ONNX_OPS=python).
 
 onnxruntime-extensions' stock Python hook returns each op's output as ``flatten().tolist()``, which
-its C++ side then converts back element by element (~0.25 us per float: 140 ms for one
-32x128x128 feature map). Its C++ side accepts a numpy array just as well, so :func:`register`
-installs a hook that hands back the contiguous array (memcpy), else identical. Measured cost on
-this machine after that: ~20 us per op call, plus copies of the op's inputs and output (ORT hands
-Python ops a copy of every input, the uint8 weights included: ~0.8 ms per 10 MB). Measured again
-on a 2-core Zen 3 (loaded): a session of 60 chained 32->32 3x3 convs on 4x4 maps takes ~64 us per
-op call, of which ~15-25 us are the convolution; a leaner Python hook (no attribute casting) did
-not move it, so the rest is onnxruntime-extensions' C++ bridge. On the terrain UNet (250 op calls
-per image, 1 thread) perf puts memmove at +29 ms and the Python interpreter at +28 ms of CPU per
-image over the float32 session: the bridge, its copies and these functions. Only a C op library
-built against ONNX Runtime's C API would remove that.
+its C++ side then converts back element by element (~0.25 us per float); :func:`register_python`
+installs a hook that hands back the contiguous array instead.
+
+Errors of the native ops come back from ONNX Runtime as messages tagged ``[edgeai:ShapeError] ...``;
+:func:`native_error` turns them into the same exception types the Python ops raise.
 
 Ops (domain ``ai.onnx.contrib``; every node carries its geometry in one JSON string ``params``):
     EdgeaiMatMul(X[..., K] f32, W[N, Kp] u8 blocks, B[N or 0] f32) -> Y[..., N]
@@ -25,6 +30,7 @@ Ops (domain ``ai.onnx.contrib``; every node carries its geometry in one JSON str
         ((c, kh, kw) order, zero-padded to Kp; models quantized before "hwc" existed)
 """
 import json
+import re
 import sys
 import threading
 from functools import lru_cache
@@ -33,7 +39,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .. import _C
-from ..errors import ShapeError
+from ..errors import FormatError, ShapeError
 from ..formats import format_info
 from ..tensor import QuantizedTensor, _check_threads
 from .im2col import conv2d, conv2d_nhwc_raw, conv_output_size, same_pads
@@ -48,8 +54,13 @@ _lock = threading.Lock()
 
 
 def set_threads(n: Optional[int]) -> None:
-    """Kernel threads for the ops run by this Python thread (None: edgeai's global count)."""
+    """Kernel threads for the ops run by this thread (None: edgeai's global count).
+
+    The native ops read the count the calling thread set (ONNX Runtime's sequential executor runs
+    every node on the thread that called ``run``); a node run on any other thread uses the count
+    set last by any thread of the process."""
     _state.threads = n
+    _C.set_onnx_op_threads(_check_threads(n))
 
 
 def _threads() -> Optional[int]:
@@ -146,8 +157,23 @@ def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.
                   threads=_threads(), x_scale=scale, y_scale=unscale)
 
 
+def native_library() -> str:
+    """Path of the native custom-op library (edgeai._C itself: it exports ``RegisterCustomOps``)."""
+    return _C.__file__
+
+
 def register() -> str:
-    """Register the ops with onnxruntime-extensions (once per process).
+    """The library to pass to ``SessionOptions.register_custom_ops_library``: the native ops.
+
+    Registration itself happens in ONNX Runtime (it dlopens the file and calls ``RegisterCustomOps``),
+    and fails with an ``[edgeai:RuntimeError]`` message on an ONNX Runtime older than 1.16; then
+    :func:`register_python` is the fallback.
+    """
+    return native_library()
+
+
+def register_python() -> str:
+    """Register the Python ops with onnxruntime-extensions (once per process): the fallback.
 
     Returns:
         Path of the onnxruntime-extensions library to pass to
@@ -190,6 +216,28 @@ def register() -> str:
     return get_library_path()
 
 
+_NATIVE_TYPES = {"ShapeError": ShapeError, "FormatError": FormatError, "ValueError": ValueError,
+                 "MemoryError": MemoryError, "RuntimeError": RuntimeError}
+_NATIVE_TAG = re.compile(r"\[edgeai:(\w+)\] ([^\n]*)")
+_NODE_NAME = re.compile(r"running (\w+) node\. Name:'([^']*)'")
+
+
+def native_error(exc: BaseException) -> Optional[BaseException]:
+    """The typed exception behind an ONNX Runtime error raised by a native edgeai op, or None.
+
+    The native ops tag their messages ``[edgeai:<Type>] <message>``; ONNX Runtime wraps them in its
+    own exception text, which also names the node."""
+    text = str(exc)
+    m = _NATIVE_TAG.search(text)
+    if m is None:
+        return None
+    msg = m.group(2).strip()
+    node = _NODE_NAME.search(text)
+    if node and node.group(2):
+        msg += f" (node {node.group(2)!r})"
+    return _NATIVE_TYPES.get(m.group(1), RuntimeError)(msg)
+
+
 def take_error() -> Optional[BaseException]:
     """The first exception raised by an op during the last run on this thread (cleared)."""
     err = getattr(_state, "error", None)
@@ -229,5 +277,5 @@ def _invoke(k_id, feed, attributes):
     return (k_id,) + tuple(res)
 
 
-__all__ = ["DOMAIN", "MATMUL_OP", "CONV_OP", "register", "run_matmul", "run_conv", "set_threads",
-           "conv_output_size"]
+__all__ = ["DOMAIN", "MATMUL_OP", "CONV_OP", "register", "register_python", "native_library", "native_error",
+           "run_matmul", "run_conv", "set_threads", "conv_output_size"]

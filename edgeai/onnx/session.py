@@ -1,11 +1,17 @@
 """An ONNX Runtime session configured by edgeai: thread counts set, edgeai's custom ops registered."""
+import logging
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .. import _env
 from ..errors import ModelFileError
+from ..tensor import _check_threads
 from . import ops
+
+_log = logging.getLogger(__name__)
+_BACKENDS = ("auto", "native", "python")
 
 
 def _uses_edgeai_ops(model_bytes_or_path) -> bool:
@@ -23,32 +29,71 @@ class InferenceSession:
     time; ORT's workers do not spin-wait in a session with edgeai ops), so the machine is not
     oversubscribed.
 
+    The edgeai ops run from the native op library in edgeai._C (no Python per op); if ONNX Runtime
+    refuses it (older than 1.16), from the Python ops of onnxruntime-extensions, with the reason in
+    ``custom_ops_fallback``.
+
+    Threads: ``run`` sets the kernels' thread count for the calling thread before each run (nodes run
+    on that thread). Caveat: a node that ONNX Runtime ran on another thread would use the count
+    set last by any session of the process.
+
     Args:
         model: path of an ONNX model, or its serialized bytes.
         threads: threads for ONNX Runtime's ops and edgeai's kernels (None: edgeai's global count).
         providers: ONNX Runtime execution providers (default CPU).
+        custom_ops: "auto" (native, else Python), "native" or "python"; None: EDGEAI_ONNX_OPS (default auto).
+    Attributes:
+        custom_ops: "native" or "python" for a model with edgeai ops, else None.
+        custom_ops_fallback: why the native ops were not used ("auto" only), else None.
     Raises:
         ModelFileError: the file is missing or ONNX Runtime cannot load it.
+        ValueError: bad ``threads`` or ``custom_ops``.
+        RuntimeError: ``custom_ops="native"`` and ONNX Runtime refuses the native library.
     """
 
     def __init__(self, model: Union[str, Path, bytes], *, threads: Optional[int] = None,
-                 providers: Sequence[str] = ("CPUExecutionProvider",)):
+                 providers: Sequence[str] = ("CPUExecutionProvider",), custom_ops: Optional[str] = None):
         import onnxruntime as ort
         from .. import get_num_threads
         if not isinstance(model, bytes) and not Path(model).is_file():
             raise ModelFileError(f"no ONNX model at {model}")
+        backend = custom_ops or _env.ONNX_OPS
+        if backend not in _BACKENDS:
+            raise ValueError(f"custom_ops must be one of {', '.join(_BACKENDS)}, not {backend!r}")
         self.threads = threads
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads or get_num_threads()
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self.quantized = _uses_edgeai_ops(model)
+        self.custom_ops: Optional[str] = None
+        self.custom_ops_fallback: Optional[str] = None
+
+        def options():
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads or get_num_threads()
+            so.inter_op_num_threads = 1
+            so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            if self.quantized:
+                # ORT's idle intra-op workers spin between its ops by default; during an edgeai op they
+                # would take the cores edgeai's own pool runs on (terrain UNet, 2 threads, 2 cores:
+                # CPU per image 1.10-1.18 s spinning vs 0.88 s not)
+                so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return so
+
+        so = options()
         if self.quantized:
-            so.register_custom_ops_library(ops.register())
-            # ORT's idle intra-op workers spin between its ops by default; during an edgeai op they
-            # would take the cores edgeai's own pool runs on (terrain UNet, 2 threads, 2 cores:
-            # CPU per image 1.10-1.18 s spinning vs 0.88 s not)
-            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            _check_threads(threads)
+            if backend in ("auto", "native"):
+                try:
+                    so.register_custom_ops_library(ops.register())
+                    self.custom_ops = "native"
+                except Exception as exc:  # noqa: BLE001 - an old ONNX Runtime: fall back below
+                    err = ops.native_error(exc) or exc
+                    if backend == "native":
+                        raise RuntimeError(f"edgeai's native ONNX ops cannot be registered: {err}") from exc
+                    self.custom_ops_fallback = f"native ops not registered: {err}"
+                    _log.info("edgeai.onnx: %s; using the Python ops", self.custom_ops_fallback)
+                    so = options()  # a failed registration may leave state behind: start afresh
+            if self.custom_ops is None:
+                so.register_custom_ops_library(ops.register_python())
+                self.custom_ops = "python"
         try:
             self._sess = ort.InferenceSession(model if isinstance(model, bytes) else str(model), so,
                                               providers=list(providers))
@@ -79,12 +124,13 @@ class InferenceSession:
         Returns:
             The outputs, in order.
         """
-        ops.set_threads(self.threads)
+        if self.quantized:
+            ops.set_threads(self.threads)
         ops.take_error()
         try:
             out = self._sess.run(output_names, feeds)
         except Exception as exc:
-            err = ops.take_error()  # an edgeai op failed first: that is the real cause
+            err = ops.take_error() or ops.native_error(exc)  # an edgeai op failed: that is the real cause
             if err is not None:
                 raise err from exc
             raise
