@@ -3,7 +3,7 @@
  * ONNX Runtime's public header include/onnxruntime/core/session/onnxruntime_c_api.h:
  *
  * - OrtApi is an append-only table of function pointers; a function's slot never moves. The slots
- *   below were counted by tools/ort_api_index.py over the members of `struct OrtApi {` of that header
+ *   below were counted by bindings/ort_api_index.py over the members of `struct OrtApi {` of that header
  *   at commit 44885662608f431f1dfd7684b08431ca6f6f1893 (ORT_API_VERSION 8; the member declarations up to
  *   ReleaseCustomOpDomain, transcribed in order with argument lists elided), and checked by hand
  *   against the C# binding's table (csharp/.../NativeMethods.shared.cs, be64775f, API 14), which

@@ -8,7 +8,7 @@ preprocessor lines, splits it into member declarations at ';' and numbers them i
 one slot whatever its form: ``ORT_API2_STATUS(Name, ...)``, ``ORT_API(type, Name, ...)``,
 ``ORT_CLASS_RELEASE(X)`` (named ReleaseX) or a plain function pointer ``ret (ORT_API_CALL* Name)(...)``.
 
-Usage: python3 tools/ort_api_index.py HEADER [NAME ...]   (no names: print every slot)
+Usage: python3 bindings/ort_api_index.py HEADER [NAME ...]   (no names: print every slot)
 """
 import re
 import sys
