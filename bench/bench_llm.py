@@ -48,7 +48,7 @@ def tinyllama_gguf(fmt: str, cache: Path) -> Path:
     from edgeai import QuantizedTensor
     from edgeai.llm.gguf import T_FLOAT32, write_gguf
     from edgeai.llm.tokenizer import bytes_to_unicode
-    path = cache / f"tinyllama-shape-random-{fmt}.gguf"
+    path = cache / f"tinyllama-shape-random-v2-{fmt}.gguf"
     if path.is_file():
         return path
     c = TINYLLAMA
@@ -71,13 +71,15 @@ def tinyllama_gguf(fmt: str, cache: Path) -> Path:
                     (p + "ffn_norm.weight", ones(d)), (p + "ffn_gate.weight", mat(c["ff"], d)),
                     (p + "ffn_up.weight", mat(c["ff"], d)), (p + "ffn_down.weight", mat(d, c["ff"]))]
     alphabet = [bytes_to_unicode()[b] for b in range(256)]
-    tokens = ["<unk>", "<s>", "</s>"] + alphabet + [f"tok{i}" for i in range(c["vocab"] - 259)]
+    # one real merge ("Ġ" + "t"): llama.cpp refuses a gpt2 vocabulary whose merges are not a string array,
+    # and an empty list has no element type to write
+    tokens = ["<unk>", "<s>", "</s>"] + alphabet + ["\u0120t"] + [f"tok{i}" for i in range(c["vocab"] - 260)]
     meta = {"general.architecture": "llama", "general.name": f"TinyLlama-1.1B shape, random {fmt}",
             "llama.block_count": c["n_layer"], "llama.context_length": c["ctx"], "llama.embedding_length": d,
             "llama.feed_forward_length": c["ff"], "llama.attention.head_count": c["n_head"],
             "llama.attention.head_count_kv": c["n_kv"], "llama.rope.freq_base": 10000.0,
             "llama.attention.layer_norm_rms_epsilon": 1e-5, "llama.vocab_size": c["vocab"],
-            "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.tokens": tokens, "tokenizer.ggml.merges": [],
+            "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.tokens": tokens, "tokenizer.ggml.merges": ["\u0120 t"],
             "tokenizer.ggml.token_type": np.array([3, 3, 3] + [1] * (len(tokens) - 3), np.int32),
             "tokenizer.ggml.bos_token_id": 1, "tokenizer.ggml.eos_token_id": 2}
     types = {k: T_FLOAT32 for k, v in meta.items() if isinstance(v, float)}
