@@ -97,25 +97,6 @@ static inline __attribute__((always_inline)) __m256 ea256_gather_h8(const int fm
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
-/* q4_1: the nt (<= 8) blocks' d and m (adjacent fp16 at each block's start, base + i * stride) as
- * floats in the reduced block order, 0 past nt: one 32-bit load per block serves both, where two
- * ea256_gather_h8 took 16 loads and twice the shifts (the gathers were ~40% of a q4_1 group's
- * instructions at K = 576, SmolLM2's decode). */
-static inline __attribute__((always_inline)) void ea256_gather_dm8(const uint8_t *base, int stride, const int nt,
-                                                                   __m256 *d, __m256 *m) {
-    uint32_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++)
-        if (i < nt) memcpy(&v[i], base + i * stride, 4);
-    /* reduced order [0 2 4 6 1 3 5 7]; per 128-bit lane, the low halves (d) then the high ones (m) */
-    __m256i x = _mm256_setr_epi32((int)v[0], (int)v[2], (int)v[4], (int)v[6], (int)v[1], (int)v[3], (int)v[5], (int)v[7]);
-    x = _mm256_shuffle_epi8(x, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
-                                                0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
-    x = _mm256_permute4x64_epi64(x, 0xD8); /* qwords 0 2 1 3: all d, then all m */
-    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(x));
-    *m = _mm256_cvtph_ps(_mm256_extracti128_si256(x, 1));
-}
-
 /* block sums (int32) of one weight row's group g of nt (<= 8) blocks, in the reduced order, 0 past nt.
  * Full groups pass nt = 8 as a constant; only a row's last group has a run-time nt. */
 static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int fmt, const uint8_t *wg,
@@ -168,8 +149,8 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
 /* one weight row over ng groups (without the tail blocks). One row at a time on purpose: running 2
  * or 4 rows side by side shares the activation loads but makes 2-4 concurrent DRAM streams, which
  * measured 30-40% slower from memory than one. */
-static inline __attribute__((always_inline)) __m256 ea256_gemv_row(const int fmt, int64_t nb, const uint8_t *w,
-                                                                   const uint8_t *a, const ea256_gemv_prep *P) {
+static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt, int64_t nb, const uint8_t *w,
+                                                                  const uint8_t *a, const ea256_gemv_prep *P) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : 20;
     const int AB = fmt == EA256_Q4_1 ? 36 : 34;
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
@@ -180,32 +161,19 @@ static inline __attribute__((always_inline)) __m256 ea256_gemv_row(const int fmt
 #pragma GCC unroll 5
         for (int l = 0; l < (8 * WB + 63) / 64; l++) _mm_prefetch((const char *)wg + EA256_GEMV_PF + 64 * l, _MM_HINT_T0);
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + g * 8 * AB, g, 8);
-        __m256 dw, mw;
-        if (fmt == EA256_Q4_1) ea256_gather_dm8(wg, WB, 8, &dw, &mw);
-        else dw = ea256_gather_h8(fmt, wg, WB, 8);
+        const __m256 dw = ea256_gather_h8(fmt, wg, WB, 8);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[g])), acc);
-        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(mw, _mm256_load_ps(P->s[g]), accm);
+        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(ea256_gather_h8(fmt, wg + 2, WB, 8), _mm256_load_ps(P->s[g]), accm);
     }
     const int nt = (int)(nb - 8 * ng);
     if (nt) {
         const uint8_t *wg = w + ng * 8 * WB;
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + ng * 8 * AB, ng, nt);
-        __m256 dw, mw;
-        if (fmt == EA256_Q4_1) ea256_gather_dm8(wg, WB, nt, &dw, &mw);
-        else dw = ea256_gather_h8(fmt, wg, WB, nt);
+        const __m256 dw = ea256_gather_h8(fmt, wg, WB, nt);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[ng])), acc);
-        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(mw, _mm256_load_ps(P->s[ng]), accm);
+        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(ea256_gather_h8(fmt, wg + 2, WB, nt), _mm256_load_ps(P->s[ng]), accm);
     }
-    return _mm256_add_ps(acc, accm);
-}
-
-/* 8 rows' partial-sum vectors -> their 8 sums, in row order, in one reduction. A row's lanes are
- * added in the same tree whatever its slot, ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)), and a partial
- * batch is padded with zero vectors, so a row's bits do not depend on n or on the thread's range. */
-static inline __m256 ea256_hsum8(const __m256 *v) {
-    const __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
-    const __m256 y = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
-    return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+    return ea256_hsum(_mm256_add_ps(acc, accm));
 }
 
 /* s[j] = dot(w row j, a), j < n */
@@ -220,24 +188,7 @@ static inline __attribute__((always_inline)) void ea256_gemv(const int fmt, int6
     }
     ea256_gemv_prep P;
     ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
-    /* rows 8 at a time, one horizontal reduction for the 8: a q4_1 row of K = 576 (SmolLM2) is only
-     * 2 groups and 2 blocks, and its own reduction was ~5% of it (+10% from L2, +4-9% cold, measured
-     * alternating in one process; no change at K = 4096) */
-    const uint8_t *wr = (const uint8_t *)w, *ar = (const uint8_t *)a;
-    for (int64_t j = 0; j < n; j += 8) {
-        const int c = n - j < 8 ? (int)(n - j) : 8;
-        __m256 v[8];
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++)
-            v[r] = r < c ? ea256_gemv_row(fmt, nb, wr + (size_t)(j + r) * ws, ar, &P) : _mm256_setzero_ps();
-        if (c == 8) {
-            _mm256_storeu_ps(s + j, ea256_hsum8(v));
-        } else {
-            float o[8];
-            _mm256_storeu_ps(o, ea256_hsum8(v));
-            for (int r = 0; r < c; r++) s[j + r] = o[r];
-        }
-    }
+    for (int64_t j = 0; j < n; j++) s[j] = ea256_gemv_row(fmt, nb, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P);
 }
 
 #endif
