@@ -272,6 +272,21 @@ void *data_of(const OrtValue *v, OrtStatus **st) {
     return p;
 }
 
+// the data pointers of an op's X, W, B (B only when non-empty) and Y
+struct IoData {
+    const void *x = nullptr, *w = nullptr, *b = nullptr;
+    void *y = nullptr;
+};
+
+OrtStatus *io_data(const char *op, const Tensor &x, const Tensor &w, const Tensor &b, OrtValue *y, IoData &io) {
+    OrtStatus *st = nullptr;
+    if (!(io.x = data_of(x.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no input data", op);
+    if (!(io.w = data_of(w.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no weight data", op);
+    if (b.size && (!(io.b = data_of(b.v, &st)) || st)) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no bias data", op);
+    if (!(io.y = data_of(y, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no output buffer", op);
+    return nullptr;
+}
+
 int current_threads() { return t_threads >= 0 ? t_threads : g_threads.load(std::memory_order_relaxed); }
 
 OrtStatus *kernel_status(const char *op, int rc) {
@@ -332,14 +347,10 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
         OrtValue *y = nullptr;
         if ((st = ORT(KernelContext_GetOutput)(ctx, 0, yshape.data(), yshape.size(), &y))) return st;
         if (m == 0) return nullptr;
-        const void *xp, *wp, *bp = nullptr;
-        void *yp;
-        if (!(xp = data_of(x.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no input data", op);
-        if (!(wp = data_of(w.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no weight data", op);
-        if (b.size && (!(bp = data_of(b.v, &st)) || st)) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no bias data", op);
-        if (!(yp = data_of(y, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no output buffer", op);
-        return kernel_status(op, ea_linear(kn->type, wp, p.n, p.k, p.kp, (const float *)xp, m, (const float *)bp,
-                                           (float *)yp, nthreads));
+        IoData io;
+        if ((st = io_data(op, x, w, b, y, io))) return st;
+        return kernel_status(op, ea_linear(kn->type, io.w, p.n, p.k, p.kp, (const float *)io.x, m, (const float *)io.b,
+                                           (float *)io.y, nthreads));
     }
 
     // EdgeaiConv
@@ -388,21 +399,17 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
     if (mul({bsz, p.n, oh, ow}) == 0) return nullptr;
     if (x.size == 0)  // H or W of 0 with padding around it: not a convolution edgeai runs
         return fail(EA_ORT_INVALID_ARGUMENT, "ShapeError", "%s: empty input of shape %s", op, shape_str(x.shape).c_str());
-    const void *xp, *wp, *bp = nullptr;
-    void *yp;
-    if (!(xp = data_of(x.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no input data", op);
-    if (!(wp = data_of(w.v, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no weight data", op);
-    if (b.size && (!(bp = data_of(b.v, &st)) || st)) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no bias data", op);
-    if (!(yp = data_of(y, &st)) || st) return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no output buffer", op);
+    IoData io;
+    if ((st = io_data(op, x, w, b, y, io))) return st;
     ea_conv2d_geom geo = {bsz, c, h, wd, p.n, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, g, p.k, kpad};
     if (kn->hwc)
-        return kernel_status(op, ea_conv2d_nhwc(kn->type, wp, (const float *)xp, (const float *)bp, (float *)yp, &geo,
+        return kernel_status(op, ea_conv2d_nhwc(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo,
                                                 nthreads));
     // (c, kh, kw) rows: the activation prescale of ops.py _act_scale, computed by the same rule in C
     float scale = 1.0f, unscale = 1.0f;
-    int rc = ea_act_prescale((const float *)xp, x.size, nthreads, &scale, &unscale);
+    int rc = ea_act_prescale((const float *)io.x, x.size, nthreads, &scale, &unscale);
     if (rc != EA_OK) return kernel_status(op, rc);
-    return kernel_status(op, ea_conv2d(kn->type, wp, (const float *)xp, (const float *)bp, (float *)yp, &geo, scale,
+    return kernel_status(op, ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo, scale,
                                        unscale, kChunkBytes, nthreads));
 }
 
