@@ -7,13 +7,13 @@
  *     take two blocks per register (block b's 16 quant bytes in the low lane, b+1's in the high one,
  *     low nibbles = elements 0..15, high nibbles = 16..31), so the activations are rearranged once
  *     per call into the same pair layout ("prep");
- *   - the 8 partial-sum vectors are reduced with vphaddd to one vector of 8 block sums, and the
- *     scales are applied to all 8 blocks at once: 8 fp16 d_w gathered by scalar loads, one
- *     vcvtph2ps, times the 8 d_a of the prep, one FMA. No per-block float work, no per-block
+ *   - the partial sums are reduced with vphaddw/vphaddd to one vector of 8 block sums, and the
+ *     scales are applied to all 8 blocks at once: 8 fp16 d_w gathered by scalar loads (q4_1's d and
+ *     m: by 4 loads and a shuffle), one vcvtph2ps, times the 8 d_a of the prep, one FMA. No per-block float work, no per-block
  *     broadcast, one horizontal sum per output.
  *   q4_0: sum((q - 8) a) = sum(q a) - 8 sum(a); the -8 sum(a) of each block is in the prep.
  *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s, s = d_a sum(a) from the q8_1 block; the 8
- *         m_w are gathered like d_w and multiplied with the 8 s of the prep.
+ *         m_w come with the d_w and are multiplied with the 8 s of the prep.
  *   q8_0: sum(w a) = sum(|w| sign(a, w)) (|w| <= 128: no vpmaddubsw saturation).
  * Integer block sums are exact; only the float summation order differs from the reference. A row's
  * last, partial group is zero-padded. K too long for the stack prep (> 32768) takes the per-block
@@ -97,6 +97,26 @@ static inline __attribute__((always_inline)) __m256 ea256_gather_h8(const int fm
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
+/* q4_1: the 8 (d, m) fp16 pairs of a full group (20-byte blocks) as floats in the reduced order. A
+ * 32-byte load at a pair's start holds block 2q's (d, m) in dword 0 and block 2q+1's in dword 5;
+ * vpermd + blend collect the 8 dwords, one vpshufb + vpermq split them into 8 d and 8 m. Cheaper than
+ * two 8-way scalar gathers (q4_1 is the only format with two scales per block). */
+static inline __attribute__((always_inline)) void ea256_gather_dm8(const uint8_t *wg, __m256 *d, __m256 *m) {
+    __m256i g = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(wg + 40 * q));
+        const __m256i p = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 5, 5, 5, 5));
+        g = q == 0 ? p : _mm256_blend_epi32(g, p, (1 << q) | (16 << q));
+    }
+    /* per lane: the 4 d to bytes 0-7, the 4 m to bytes 8-15; then the lanes' d halves together */
+    const __m256i sh = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
+                                        0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    const __m256i x = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, sh), 0xd8);
+    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(x));
+    *m = _mm256_cvtph_ps(_mm256_extracti128_si256(x, 1));
+}
+
 /* block sums (int32) of one weight row's group g of nt (<= 8) blocks, in the reduced order, 0 past nt.
  * Full groups pass nt = 8 as a constant; only a row's last group has a run-time nt. */
 static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int fmt, const uint8_t *wg,
@@ -135,9 +155,11 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
         const __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
         const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),
                                              _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *)P->qa[g][q][1])));
-        p[q] = _mm256_madd_epi16(s16, ones);
+        p[q] = s16;
     }
-    __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    /* each int16 of s16 sums 4 products of |15 x 128| <= 1920, so two pairwise 16-bit sums (16
+     * products, <= 30720) cannot overflow: the tree runs in 16 bits and one vpmaddwd widens it */
+    __m256i sums = _mm256_madd_epi16(_mm256_hadd_epi16(_mm256_hadd_epi16(p[0], p[1]), _mm256_hadd_epi16(p[2], p[3])), ones);
     if (fmt == EA256_Q4_0) sums = _mm256_add_epi32(sums, _mm256_load_si256((const __m256i *)P->corr[g]));
     return sums;
 }
@@ -146,10 +168,10 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
  * ~70% of the streaming-read rate from DRAM; 1-2 KiB ahead brings it to ~85-90% (Zen 3, measured). */
 #define EA256_GEMV_PF 1536
 
-/* one weight row over ng groups (without the tail blocks). One row at a time on purpose: running 2
- * or 4 rows side by side shares the activation loads but makes 2-4 concurrent DRAM streams, which
- * measured 30-40% slower from memory than one. */
-static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt, int64_t nb, const uint8_t *w,
+/* one weight row: nb / 8 full groups, then nt = nb % 8 tail blocks (a constant per instantiation).
+ * One row at a time on purpose: running 2 or 4 rows side by side shares the activation loads but
+ * makes 2-4 concurrent DRAM streams, which measured 30-40% slower from memory than one. */
+static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt, int64_t nb, const int nt, const uint8_t *w,
                                                                   const uint8_t *a, const ea256_gemv_prep *P) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : 20;
     const int AB = fmt == EA256_Q4_1 ? 36 : 34;
@@ -161,11 +183,12 @@ static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt,
 #pragma GCC unroll 5
         for (int l = 0; l < (8 * WB + 63) / 64; l++) _mm_prefetch((const char *)wg + EA256_GEMV_PF + 64 * l, _MM_HINT_T0);
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + g * 8 * AB, g, 8);
-        const __m256 dw = ea256_gather_h8(fmt, wg, WB, 8);
+        __m256 dw, mw;
+        if (fmt == EA256_Q4_1) ea256_gather_dm8(wg, &dw, &mw);
+        else dw = ea256_gather_h8(fmt, wg, WB, 8);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[g])), acc);
-        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(ea256_gather_h8(fmt, wg + 2, WB, 8), _mm256_load_ps(P->s[g]), accm);
+        if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(mw, _mm256_load_ps(P->s[g]), accm);
     }
-    const int nt = (int)(nb - 8 * ng);
     if (nt) {
         const uint8_t *wg = w + ng * 8 * WB;
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + ng * 8 * AB, ng, nt);
@@ -188,7 +211,21 @@ static inline __attribute__((always_inline)) void ea256_gemv(const int fmt, int6
     }
     ea256_gemv_prep P;
     ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
-    for (int64_t j = 0; j < n; j++) s[j] = ea256_gemv_row(fmt, nb, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P);
+    /* the row's tail group (nb % 8 blocks) as a compile-time constant: short rows (K = 576: two groups
+     * and a 2-block tail) spent ~10% of their time on the tail's run-time branches */
+#define EA256_GEMV_ROWS(NT) \
+    for (int64_t j = 0; j < n; j++) s[j] = ea256_gemv_row(fmt, nb, NT, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P)
+    switch (nb % 8) {
+    case 0: EA256_GEMV_ROWS(0); break;
+    case 1: EA256_GEMV_ROWS(1); break;
+    case 2: EA256_GEMV_ROWS(2); break;
+    case 3: EA256_GEMV_ROWS(3); break;
+    case 4: EA256_GEMV_ROWS(4); break;
+    case 5: EA256_GEMV_ROWS(5); break;
+    case 6: EA256_GEMV_ROWS(6); break;
+    default: EA256_GEMV_ROWS(7); break;
+    }
+#undef EA256_GEMV_ROWS
 }
 
 #endif

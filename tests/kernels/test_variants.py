@@ -179,6 +179,30 @@ def test_matmul_variant_matches_reference(variant):
     assert checked == sum(len(ms) for _, _, ms in shapes)
 
 
+@pytest.mark.parametrize("variant", [v for v in _runnable("gemm") if v.fmt.name in ("q4_0", "q4_1", "q8_0")],
+                         ids=lambda v: v.name)
+def test_gemv_row_tails_match_reference(variant):
+    """One activation row (the decode GEMV path, which works in groups of 8 blocks and compiles
+    each row tail nb % 8 separately): every tail 0..7 after one and two full groups, e.g. K = 576
+    (SmolLM2: two groups + 2 blocks)."""
+    fmt = variant.fmt.name
+    aq = _act_quantizer(variant.act.name)
+    ref_dot = _ref("dot", fmt)
+    rng = np.random.default_rng(zlib.crc32(variant.name.encode()) + 1)
+    nbs = [8, 11, 18] if QUICK else list(range(8, 24))
+    for nb in nbs:
+        k, n = 32 * nb, 5
+        w = random_weights(fmt, n, k, rng)
+        wd = _dequant_weights(w)
+        x = rng.standard_normal((1, k)).astype(np.float32)
+        y = K.matmul_with(x, w, gemm=variant, quantize=aq, threads=1).astype(np.float64)
+        y_ref = K.matmul_with(x, w, dot=ref_dot, quantize=aq, threads=1).astype(np.float64)
+        xa = _dequant_act(variant.act.name, K.quantize_with(aq, x), 1, k)
+        scale = np.maximum(np.abs(xa) @ np.abs(wd).T, 1e-30)
+        err = (np.abs(y - y_ref) / scale).max()
+        assert err <= TOLERANCE[fmt], f"{variant.name}: k={k} (nb % 8 = {nb % 8}): relative error {err:.3g}"
+
+
 def _q8_model(x, fmt):
     """numpy model of ggml's q8_0 / q8_1 quantization (float32 arithmetic, round half away)."""
     xb = x.reshape(-1, 32).astype(np.float32)
