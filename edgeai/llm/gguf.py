@@ -107,11 +107,11 @@ class _Cursor:
 
     def _strings(self, count: int, what: str) -> List[str]:
         # vocabularies hold ~50k-250k strings: decoded in C in one pass (edgeai._C.gguf_strings)
+        # (strings, end) or, if the file is truncated, (None, offset of the short read, bytes it needs)
         res = _C.gguf_strings(self.buf, self.pos, count)
-        if res[0] is None:
-            self.pos = res[1]
-            self.need(res[2], what)
         self.pos = res[1]
+        if res[0] is None:
+            self.need(res[2], what)  # raises ModelFileError naming the field and the offset
         return res[0]
 
 

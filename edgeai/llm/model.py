@@ -178,9 +178,8 @@ def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCach
     # runs products of up to 65536 * 4 multiply-adds on one thread anyway, and finding its thread
     # control (threadpoolctl scans the loaded libraries, ~40 ms) is then time to first token lost
     T, S = len(tokens), cache.pos + len(tokens)
-    if (cfg.n_head // max(cfg.n_kv_head, 1)) * T * S * cfg.head_dim <= 65536 * 4:
-        return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
-    with blas_single_thread():
+    small = (cfg.n_head // max(cfg.n_kv_head, 1)) * T * S * cfg.head_dim <= 65536 * 4
+    with contextlib.nullcontext() if small else blas_single_thread():
         return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
 
 

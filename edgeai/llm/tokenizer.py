@@ -222,14 +222,14 @@ def from_gguf_metadata(meta: Dict, where: str = "GGUF") -> Tokenizer:
 def _byte_level_bytes(tokens, special) -> List[bytes]:
     """Raw bytes of byte-level BPE tokens: map the stand-in characters back to bytes (str.translate
     to latin-1 code points, then encode: fast enough for 250k-token vocabularies)."""
-    return [_byte_level_token(t, _BYTE_LEVEL_TABLE, i in special) for i, t in enumerate(tokens)]
+    return [_byte_level_token(t, i in special) for i, t in enumerate(tokens)]
 
 
-def _byte_level_token(t: str, table, special: bool) -> bytes:
+def _byte_level_token(t: str, special: bool) -> bytes:
     if special:
         return t.encode("utf-8")
     try:
-        return t.translate(table).encode("latin-1")
+        return t.translate(_BYTE_LEVEL_TABLE).encode("latin-1")
     except UnicodeEncodeError:  # a token outside the byte alphabet: keep its UTF-8 text
         return t.encode("utf-8")
 
@@ -253,7 +253,7 @@ class _LazyByteLevelBytes(abc.Sequence):
             i += len(self._tokens)
         b = self._done.get(i)
         if b is None:
-            b = self._done[i] = _byte_level_token(self._tokens[i], _BYTE_LEVEL_TABLE, i in self._special)
+            b = self._done[i] = _byte_level_token(self._tokens[i], i in self._special)
         return b
 
 
