@@ -105,36 +105,40 @@ static inline __attribute__((always_inline)) __m128i ea128_gemv_quad(const int f
     return _mm_hadd_epi32(_mm_hadd_epi32(p[0], p[1]), _mm_hadd_epi32(p[2], p[3]));
 }
 
-/* one weight row of nb blocks */
-static inline __attribute__((always_inline)) float ea128_gemv_row(const int fmt, int64_t nb, const uint8_t *w,
-                                                                  const uint8_t *a, const ea128_gemv_prep *P) {
+/* group g of a row: nt (<= 8) blocks, a compile-time constant at every call site */
+static inline __attribute__((always_inline)) void ea128_gemv_grp(const int fmt, const uint8_t *w, const uint8_t *a,
+                                                                 const ea128_gemv_prep *P, int64_t g, const int nt,
+                                                                 __m128 *acc, __m128 *accm) {
     const int WB = fmt == EA128_Q4_0 ? 18 : fmt == EA128_Q8_0 ? 34 : 20;
     const int AB = fmt == EA128_Q4_1 ? 36 : 34;
-    __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
-    const int64_t ng = (nb + 7) / 8;
-    for (int64_t g = 0; g < ng; g++) {
-        const uint8_t *wg = w + g * 8 * WB, *ag = a + g * 8 * AB;
-        const int nt = g < nb / 8 ? 8 : (int)(nb % 8);
+    const uint8_t *wg = w + g * 8 * WB, *ag = a + g * 8 * AB;
+    if (nt == 8) {
 #pragma GCC unroll 5
         for (int l = 0; l < (8 * WB + 63) / 64; l++) _mm_prefetch((const char *)wg + EA128_GEMV_PF + 64 * l, _MM_HINT_T0);
-        __m128 dw[2], mw[2] = {_mm_setzero_ps(), _mm_setzero_ps()};
-        if (nt == 8) {
-            ea128_gather_h8(wg, WB, 8, &dw[0], &dw[1]);
-            if (fmt == EA128_Q4_1) ea128_gather_h8(wg + 2, WB, 8, &mw[0], &mw[1]);
-        } else {
-            ea128_gather_h8(wg, WB, nt, &dw[0], &dw[1]);
-            if (fmt == EA128_Q4_1) ea128_gather_h8(wg + 2, WB, nt, &mw[0], &mw[1]);
-        }
-#pragma GCC unroll 2
-        for (int half = 0; half < 2; half++) {
-            __m128i sums = nt == 8 ? ea128_gemv_quad(fmt, wg, ag, 4 * half, 8) : ea128_gemv_quad(fmt, wg, ag, 4 * half, nt);
-            if (fmt == EA128_Q4_0) sums = _mm_add_epi32(sums, _mm_load_si128((const __m128i *)&P->corr[g][4 * half]));
-            const __m128 sc = _mm_mul_ps(dw[half], _mm_load_ps(&P->da[g][4 * half]));
-            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sums), sc));
-            if (fmt == EA128_Q4_1)
-                accm = _mm_add_ps(accm, _mm_mul_ps(mw[half], _mm_load_ps(&P->s[g][4 * half])));
-        }
     }
+    __m128 dw[2], mw[2] = {_mm_setzero_ps(), _mm_setzero_ps()};
+    ea128_gather_h8(wg, WB, nt, &dw[0], &dw[1]);
+    if (fmt == EA128_Q4_1) ea128_gather_h8(wg + 2, WB, nt, &mw[0], &mw[1]);
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; half++) {
+        if (4 * half >= nt) break;
+        __m128i sums = ea128_gemv_quad(fmt, wg, ag, 4 * half, nt);
+        if (fmt == EA128_Q4_0) sums = _mm_add_epi32(sums, _mm_load_si128((const __m128i *)&P->corr[g][4 * half]));
+        const __m128 sc = _mm_mul_ps(dw[half], _mm_load_ps(&P->da[g][4 * half]));
+        *acc = _mm_add_ps(*acc, _mm_mul_ps(_mm_cvtepi32_ps(sums), sc));
+        if (fmt == EA128_Q4_1) *accm = _mm_add_ps(*accm, _mm_mul_ps(mw[half], _mm_load_ps(&P->s[g][4 * half])));
+    }
+}
+
+/* one weight row: nb / 8 full groups, then a tail of nt = nb % 8 blocks (a constant per
+ * instantiation: short rows such as K = 576, two groups and 2 blocks, lost ~10% to run-time tail
+ * branches) */
+static inline __attribute__((always_inline)) float ea128_gemv_row(const int fmt, int64_t nb, const int nt, const uint8_t *w,
+                                                                  const uint8_t *a, const ea128_gemv_prep *P) {
+    __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+    const int64_t ng = nb / 8;
+    for (int64_t g = 0; g < ng; g++) ea128_gemv_grp(fmt, w, a, P, g, 8, &acc, &accm);
+    if (nt) ea128_gemv_grp(fmt, w, a, P, ng, nt, &acc, &accm);
     return ea128_hsum(_mm_add_ps(acc, accm));
 }
 
@@ -150,7 +154,19 @@ static inline __attribute__((always_inline)) void ea128_gemv(const int fmt, int6
     }
     ea128_gemv_prep P;
     ea128_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
-    for (int64_t j = 0; j < n; j++) s[j] = ea128_gemv_row(fmt, nb, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P);
+#define EA128_GEMV_ROWS(NT) \
+    for (int64_t j = 0; j < n; j++) s[j] = ea128_gemv_row(fmt, nb, NT, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P)
+    switch (nb % 8) {
+    case 0: EA128_GEMV_ROWS(0); break;
+    case 1: EA128_GEMV_ROWS(1); break;
+    case 2: EA128_GEMV_ROWS(2); break;
+    case 3: EA128_GEMV_ROWS(3); break;
+    case 4: EA128_GEMV_ROWS(4); break;
+    case 5: EA128_GEMV_ROWS(5); break;
+    case 6: EA128_GEMV_ROWS(6); break;
+    default: EA128_GEMV_ROWS(7); break;
+    }
+#undef EA128_GEMV_ROWS
 }
 
 #endif
