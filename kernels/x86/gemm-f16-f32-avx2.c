@@ -23,6 +23,8 @@
 #include "../blocks.h"
 
 #define EA_FORCE_INLINE static inline __attribute__((always_inline))
+/* the row / column loops of a tile must unroll completely, or the accumulators live on the stack */
+#define EA_UNROLL _Pragma("GCC unroll 8")
 
 /* The 4 lane sums of v0..v3 in one vector: [sum v0, sum v1, sum v2, sum v3]. */
 EA_FORCE_INLINE __m128 hsum4(__m256 v0, __m256 v1, __m256 v2, __m256 v3) {
@@ -36,17 +38,25 @@ EA_FORCE_INLINE void tile(const int R, const int C, int64_t k, float *s, int64_t
                           const char *ab, size_t as) {
     const ea_fp16 *w[8];
     const float *a[4];
+    EA_UNROLL
     for (int c = 0; c < C; c++) w[c] = (const ea_fp16 *)(wb + (size_t)c * ws);
+    EA_UNROLL
     for (int r = 0; r < R; r++) a[r] = (const float *)(ab + (size_t)r * as);
     __m256 acc[4][8];
+    EA_UNROLL
     for (int r = 0; r < R; r++)
+        EA_UNROLL
         for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const int64_t k8 = k & ~(int64_t)7;
-    for (int64_t t = 0; t < k8; t += 8) {
+    int64_t t = 0;
+    for (; t < k8; t += 8) {
         __m256 av[4];
+        EA_UNROLL
         for (int r = 0; r < R; r++) av[r] = _mm256_loadu_ps(a[r] + t);
+        EA_UNROLL
         for (int c = 0; c < C; c++) {
             const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w[c] + t)));
+            EA_UNROLL
             for (int r = 0; r < R; r++) acc[r][c] = _mm256_fmadd_ps(wv, av[r], acc[r][c]);
         }
     }
@@ -55,21 +65,26 @@ EA_FORCE_INLINE void tile(const int R, const int C, int64_t k, float *s, int64_t
          * (Not vmaskmovps: qemu-user 7.2 faults on its masked-off lanes past a row at a page end.) */
         const int rem = (int)(k - k8);
         __m256 av[4];
+        EA_UNROLL
         for (int r = 0; r < R; r++) {
             float abuf[8] = {0};
             memcpy(abuf, a[r] + k8, (size_t)rem * sizeof(float));
             av[r] = _mm256_loadu_ps(abuf);
         }
+        EA_UNROLL
         for (int c = 0; c < C; c++) {
             ea_fp16 buf[8] = {0};
             memcpy(buf, w[c] + k8, (size_t)rem * sizeof(ea_fp16));
             const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)buf));
+            EA_UNROLL
             for (int r = 0; r < R; r++) acc[r][c] = _mm256_fmadd_ps(wv, av[r], acc[r][c]);
         }
     }
     const __m256 z = _mm256_setzero_ps();
+    EA_UNROLL
     for (int r = 0; r < R; r++) {
         float *o = s + r * lds;
+        EA_UNROLL
         for (int c0 = 0; c0 < C; c0 += 4) {
             const __m128 v = hsum4(acc[r][c0], c0 + 1 < C ? acc[r][c0 + 1] : z, c0 + 2 < C ? acc[r][c0 + 2] : z,
                                    c0 + 3 < C ? acc[r][c0 + 3] : z);
@@ -78,6 +93,7 @@ EA_FORCE_INLINE void tile(const int R, const int C, int64_t k, float *s, int64_t
             } else {
                 float tmp[4];
                 _mm_storeu_ps(tmp, v);
+                EA_UNROLL
                 for (int c = c0; c < C; c++) o[c] = tmp[c - c0];
             }
         }
