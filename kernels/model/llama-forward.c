@@ -43,6 +43,7 @@ struct ea_llm_ws {
     act_slot acts[N_ACT];
     size_t act_bytes;
     ea_dot_fn dot_f16;   /* the kernel library's f16 . f32 dot, if this build has one */
+    ea_gemm_fn gemm_f16; /* its f16 x f32 tile kernel, for attention over an f16 cache (see ea_llm_ws_new) */
 };
 
 static void *xalloc(size_t n) {
@@ -151,6 +152,18 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
     const ea_variant *df = ea_dispatch(EA_OP_DOT, EA_F16);
     /* the scalar reference converts each half with bit operations: the table below is faster */
     ws->dot_f16 = df && df->atype == EA_F32 && df->isa != EA_ISA_REF ? (ea_dot_fn)df->fn : NULL;
+    /* Attention over an f16 cache takes the gemm tile kernel when there is one at least as
+     * specialised as the dot (the rule of ea_matmul): one call per KV head for the scores of its
+     * query heads and one for their weighted sums of V, instead of a dot per (head, position) and
+     * per (head, dim). Only x86 tile kernels: they accumulate in f32 like the dot. The ARM one
+     * (ea_gemm_f16_f32__neondot) multiplies in fp16 arithmetic, ~1e-3 of sum |w x| (its tolerance in
+     * tests/kernels/test_variants.py), which is fine for weights but would put fp16 rounding on the
+     * q.k scores and on every output of attention; attention there keeps the precise f32 dot. */
+    const ea_variant *gf = ea_dispatch(EA_OP_GEMM, EA_F16);
+    int f32_tile = gf && (gf->isa == EA_ISA_SSE4 || gf->isa == EA_ISA_AVX2 || gf->isa == EA_ISA_AVXVNNI ||
+                          gf->isa == EA_ISA_AVX512VNNI);
+    ws->gemm_f16 = ws->dot_f16 && f32_tile && gf->atype == EA_F32 && ea_isa_rank(gf->isa) >= ea_isa_rank(df->isa)
+                       ? (ea_gemm_fn)gf->fn : NULL;
     for (int i = 0; i < half; i++) {
         double f = pow((double)m->rope_theta, -2.0 * i / m->rope_dim);
         if (m->rope_freq_factors) f /= m->rope_freq_factors[i];
@@ -311,6 +324,35 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
     if (j->window > 0 && pos - j->window + 1 > 0) t0 = pos - j->window + 1;
     int npos = pos + 1 - t0;
     size_t base = ((size_t)j->layer * m->n_kv + kvh) * (size_t)n_ctx * hd;
+    if (m->kv_f16 && ws->gemm_f16) {
+        /* the g query heads of this KV head at once: each K / V element is converted once for all */
+        const uint16_t *kc = (const uint16_t *)m->kcache + base, *vc = (const uint16_t *)m->vcache + base;
+        const int h0 = (int)kvh * g;
+        float *sc0 = ws->scores + (size_t)h0 * n_ctx;
+        /* scores[gi, t] = q_gi . K[t] for t in [t0, pos]: weight rows = K rows (hd f16 each) */
+        ws->gemm_f16(hd, g, npos, sc0 + t0, n_ctx, kc + (size_t)t0 * hd, (size_t)hd * 2, ws->q + (size_t)h0 * hd,
+                     (size_t)hd * 4);
+        for (int gi = 0; gi < g; gi++) {
+            float *sc = sc0 + (size_t)gi * n_ctx;
+            float mx = -INFINITY;
+            for (int t = t0; t <= pos; t++) {
+                sc[t] *= m->attn_scale;
+                if (sc[t] > mx) mx = sc[t];
+            }
+            float sum = 0.f;
+            for (int t = t0; t <= pos; t++) {
+                sc[t] = expf(sc[t] - mx);
+                sum += sc[t];
+            }
+            float inv = 1.f / sum;
+            for (int t = t0; t <= pos; t++) sc[t] *= inv;
+        }
+        /* att[gi, i] = sum_t p[gi, t] V[i, t]: weight rows = the hd rows of V^T (n_ctx apart), their
+         * columns t0..pos; activation rows = the g probability rows */
+        ws->gemm_f16(npos, g, hd, ws->att + (size_t)h0 * hd, hd, vc + t0, (size_t)n_ctx * 2, sc0 + t0,
+                     (size_t)n_ctx * 4);
+        return;
+    }
     for (int gi = 0; gi < g; gi++) {
         int h = (int)kvh * g + gi;
         const float *q = ws->q + (size_t)h * hd;

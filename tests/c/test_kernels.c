@@ -10,7 +10,8 @@
  *   dequantize : float bits equal to ref's;
  *   dot        : |got - ref| <= tol(format) * sum_i |w_i * x_i|  (w dequantized, x the float input);
  *   gemm       : every s[i, j] of the tile against the ref dot, same tolerance; nothing written
- *                outside the m x n tile (lds > n, padded strides).
+ *                outside the m x n tile (lds > n, padded strides); float formats also in the
+ *                layout of attention (rows of k elements inside much wider rows, see check_gemm_wide).
  * The reference of an (op, format) is its registered __ref; where the registry has none yet, the
  * scalar model in oracle.c stands in (and the run says "vs oracle").
  * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
@@ -166,7 +167,7 @@ static const ea_variant *ref_of(ea_op op, ea_type t) {
 
 static int64_t k_blocks_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
 static int64_t k_blocks_quick[] = {1, 2, 3, 5, 9};
-static int64_t k_elems_full[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 256, 259};
+static int64_t k_elems_full[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 200, 256, 259, 1000};
 static int64_t k_elems_quick[] = {1, 3, 7, 8, 16, 17, 33, 64, 65, 259};
 
 /* The K values to test for a format: block multiples that exercise 1, 2, 4-block unrolls and
@@ -389,7 +390,7 @@ static void check_dot(const ea_variant *v, const ea_variant *ref) {
     }
 }
 
-static const int64_t k_m_list[] = {1, 2, 3, 7, 17, 64};
+static const int64_t k_m_list[] = {1, 2, 3, 4, 5, 7, 17, 64};
 static const int64_t k_n_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
 static const int64_t k_n_quick[] = {1, 2, 3, 4, 5, 8, 9};
 
@@ -445,6 +446,81 @@ static void check_gemm(const ea_variant *v, const ea_variant *ref_dot) {
         free(want);
         free(mag);
         free_operands(&o);
+    }
+}
+
+/* Float-weight gemm in the layout attention over a KV cache uses (kernels/model/llama-forward.c):
+ * the weight rows are a window of k columns of a wider matrix (V^T: row stride n_ctx elements,
+ * window ending at the row's end, so a read past k elements of the last row hits the guard page),
+ * the activation rows are windows of a wider matrix too (probabilities: row stride n_ctx floats),
+ * and lds is larger than n. k covers the 8-lane tails and long rows; m the GQA group sizes. */
+static void check_gemm_wide(const ea_variant *v, const ea_variant *ref_dot) {
+    static const int64_t ks[] = {1, 7, 8, 63, 64, 65, 200, 1000};
+    static const int64_t ms[] = {1, 2, 3, 4, 5};
+    static const int64_t ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64};
+    const ea_variant *qw = ref_of(EA_OP_QUANTIZE, v->wtype);
+    double tol = dot_tol_of(v);
+    size_t es = ea_row_size(v->wtype, 1); /* bytes per weight element */
+    if (!qw || ea_type_info(v->atype)->block_size != 1) return;
+    for (size_t ik = 0; ik < sizeof(ks) / 8; ik++) {
+        /* wide: a multiple of 4, so both buffers are multiples of 16 bytes and end exactly at the guard */
+        int64_t k = ks[ik], wide = (k + 37 + 3 * (int64_t)ik + 3) & ~(int64_t)3, nmax = 64, mmax = 5, lds = nmax + 5;
+        int64_t off = wide - k; /* the window: columns [off, wide) of each row */
+        guard_buf gw, ga;
+        char *w = galloc(&gw, (size_t)(nmax * wide) * es);
+        float *a = galloc(&ga, (size_t)(mmax * wide) * 4);
+        float *wf = malloc((size_t)(nmax * wide) * 4);
+        float *wd = malloc((size_t)(nmax * wide) * 4);
+        fill(wf, nmax * wide);
+        fill(a, mmax * wide);
+        ((ea_quantize_fn)qw->fn)(wf, w, nmax * wide);
+        const ea_variant *dq = ref_of(EA_OP_DEQUANTIZE, v->wtype);
+        if (dq) ((ea_dequantize_fn)dq->fn)(w, wd, nmax * wide);
+        else memcpy(wd, wf, (size_t)(nmax * wide) * 4);
+        const char *w0 = w + (size_t)off * es;
+        const float *a0 = a + off;
+        size_t wst = (size_t)wide * es, ast = (size_t)wide * 4;
+        for (size_t im = 0; im < sizeof(ms) / 8; im++)
+            for (size_t in = 0; in < sizeof(ns) / 8; in++) {
+                int64_t m = ms[im], n = ns[in];
+                /* the last weight / activation rows of the buffers: their windows end at the guard */
+                const char *wt = w0 + (size_t)(nmax - n) * wst;
+                const float *at = a0 + (size_t)(mmax - m) * (size_t)wide;
+                float *s = malloc(sizeof(float) * (size_t)(m * lds));
+                for (int64_t t = 0; t < m * lds; t++) s[t] = NAN;
+                ((ea_gemm_fn)v->fn)(k, m, n, s, lds, wt, wst, at, ast);
+                g_checked++;
+                int bad = 0;
+                for (int64_t i = 0; i < m && !bad; i++)
+                    for (int64_t j = 0; j < lds && !bad; j++) {
+                        float got = s[i * lds + j];
+                        if (j >= n) {
+                            if (!isnan(got)) {
+                                fail(v->name, "wide k=%lld m=%lld n=%lld: wrote s[%lld, %lld] outside the tile",
+                                     (long long)k, (long long)m, (long long)n, (long long)i, (long long)j);
+                                bad = 1;
+                            }
+                            continue;
+                        }
+                        const char *wr = wt + (size_t)j * wst;
+                        const float *ar = at + (size_t)i * (size_t)wide;
+                        float want = -1.0f;
+                        ((ea_dot_fn)ref_dot->fn)(k, &want, wr, ar);
+                        const float *wdr = wd + (size_t)(nmax - n + j) * (size_t)wide + off;
+                        double mag = 0;
+                        for (int64_t t = 0; t < k; t++) mag += fabs((double)wdr[t] * (double)ar[t]);
+                        if (!close_enough(got, want, mag, tol)) {
+                            fail(v->name, "wide k=%lld m=%lld n=%lld: s[%lld, %lld] = %.9g, ref %.9g", (long long)k,
+                                 (long long)m, (long long)n, (long long)i, (long long)j, got, want);
+                            bad = 1;
+                        }
+                    }
+                free(s);
+            }
+        free(wf);
+        free(wd);
+        gfree(&gw);
+        gfree(&ga);
     }
 }
 
@@ -564,7 +640,10 @@ int main(int argc, char **argv) {
             break;
         case EA_OP_DEQUANTIZE: check_dequantize(v, ref); break;
         case EA_OP_DOT: check_dot(v, ref); break;
-        case EA_OP_GEMM: check_gemm(v, ref); break;
+        case EA_OP_GEMM:
+            check_gemm(v, ref);
+            if (ea_type_info(v->wtype)->block_size == 1) check_gemm_wide(v, ref);
+            break;
         default: break;
         }
         printf("%s %s (vs %s)\n", g_fail == before ? "ok  " : "FAIL", v->name,

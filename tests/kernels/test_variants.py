@@ -149,7 +149,12 @@ def test_matmul_variant_matches_reference(variant):
     unit = _k_blocks(fmt)
     checked = 0
     if variant.fmt.block_size == 1:  # float weights: any K, so tails of every vector width
-        shapes = [(k, n, M_SET) for k in ([1, 37] if QUICK else [1, 7, 37, 100]) for n in N_SET]
+        # (and the shapes of attention over an f16 KV cache: k = head_dim 64 or a few hundred
+        # positions, m = 1..5 query heads of a GQA group, n = 1..9 and more rows)
+        ks = [1, 37] if QUICK else [1, 7, 8, 37, 63, 64, 65, 100, 200, 1000]
+        ms = M_SET if QUICK else sorted(set(M_SET) | {4, 5})
+        ns = N_SET if QUICK else sorted(set(N_SET) | {2, 4, 5, 6, 7, 8, 9})
+        shapes = [(k, n, ms) for k in ks for n in ns]
         shapes += [(32 * nbk + 5, n, ms) for nbk, n, ms in LONG_K]
     else:
         shapes = [(unit * nbk, n, M_SET) for nbk in NB_SET for n in N_SET]

@@ -44,6 +44,43 @@ def test_c_decode_step_matches_numpy_step(smollm):
     assert got.argmax() == ref.argmax()
 
 
+def test_c_decode_steps_match_numpy_at_long_context(smollm_path):
+    """Decode steps at positions 330+ with the f16 cache: attention over hundreds of positions (on
+    avx2 hosts one f16 gemm tile call per KV head for the scores and one for the weighted sum of V,
+    kernels/model/llama-forward.c) against the numpy path, step after step on the same cache; and
+    the same logits bits for 1 and 2 threads."""
+    from edgeai.llm.fast import FastDecoder
+    from edgeai.llm.model import KVCache, forward
+    llm = edgeai.LLM(smollm_path, n_ctx=400, threads=1)
+    cfg, w = llm.config, llm.weights
+    text = ("The robot walked through the quiet city at night, counting the lights in the windows and "
+            "wondering who lived behind each of them. ")
+    ids = []
+    i = 0
+    while len(ids) < 330:
+        ids += llm.tokenize(f"Chapter {i}. " + text)
+        i += 1
+    cache = KVCache(cfg, 400, capacity=400)
+    assert cache.k.dtype == np.float16
+    forward(cfg, w, np.array(ids), cache)        # positions 0..n-1 by the numpy prefill
+    dec = FastDecoder(cfg, w, cache)
+    tok = ids[-1]
+    for step in range(4):
+        pos = cache.pos
+        ref = forward(cfg, w, np.array([tok]), cache)[0]   # writes K/V at pos, pos += 1
+        cache.pos = pos
+        got = dec.step(int(tok), pos, 1).copy()            # overwrites them with the C step's
+        got2 = dec.step(int(tok), pos, 2).copy()
+        cache.pos = pos + 1
+        # tolerances as test_c_decode_step_matches_numpy_step (8-bit activations amplify rounding)
+        assert np.abs(got - ref).max() < 0.08 * np.abs(ref).max(), (step, pos)
+        assert np.corrcoef(got, ref)[0, 1] > 0.999, (step, pos)
+        assert got.argmax() == ref.argmax(), (step, pos)
+        np.testing.assert_array_equal(got, got2)
+        tok = int(ref.argmax())
+    assert cache.pos == len(ids) + 4 > 330
+
+
 def test_same_seed_same_text_and_streaming_equals_text(smollm):
     kw = dict(max_tokens=24, temperature=0.9, top_k=50, top_p=0.9, min_p=0.02, repetition_penalty=1.1)
     a = smollm.generate("Once upon a time", seed=7, **kw)
