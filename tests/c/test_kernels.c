@@ -390,6 +390,30 @@ static void check_dot(const ea_variant *v, const ea_variant *ref) {
     }
 }
 
+/* One gemm tile s (m x n, row stride lds, NaN-filled before the call) against want / mag (row stride
+ * ldw): each product within tol, nothing written past column n. Reports the first failure. */
+static void check_tile(const char *name, const char *what, int64_t k, int64_t m, int64_t n, const float *s,
+                       int64_t lds, const float *want, const double *mag, int64_t ldw, double tol) {
+    g_checked++;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < lds; j++) {
+            float got = s[i * lds + j];
+            if (j >= n) {
+                if (!isnan(got)) {
+                    fail(name, "%sk=%lld m=%lld n=%lld: wrote s[%lld, %lld] outside the tile", what, (long long)k,
+                         (long long)m, (long long)n, (long long)i, (long long)j);
+                    return;
+                }
+                continue;
+            }
+            if (!close_enough(got, want[i * ldw + j], mag[i * ldw + j], tol)) {
+                fail(name, "%sk=%lld m=%lld n=%lld: s[%lld, %lld] = %.9g, ref %.9g", what, (long long)k, (long long)m,
+                     (long long)n, (long long)i, (long long)j, got, want[i * ldw + j]);
+                return;
+            }
+        }
+}
+
 static const int64_t k_m_list[] = {1, 2, 3, 4, 5, 7, 17, 64};
 static const int64_t k_n_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
 static const int64_t k_n_quick[] = {1, 2, 3, 4, 5, 8, 9};
@@ -421,26 +445,7 @@ static void check_gemm(const ea_variant *v, const ea_variant *ref_dot) {
                 float *s = malloc(sizeof(float) * (size_t)(m * lds));
                 for (int64_t t = 0; t < m * lds; t++) s[t] = NAN;
                 ((ea_gemm_fn)v->fn)(k, m, n, s, lds, o.w + (size_t)j0 * o.ws, o.ws, o.a, o.as);
-                g_checked++;
-                int bad = 0;
-                for (int64_t i = 0; i < m && !bad; i++)
-                    for (int64_t j = 0; j < lds && !bad; j++) {
-                        float got = s[i * lds + j];
-                        if (j >= n) {
-                            if (!isnan(got)) {
-                                fail(v->name, "k=%lld m=%lld n=%lld: wrote s[%lld, %lld] outside the tile",
-                                     (long long)k, (long long)m, (long long)n, (long long)i, (long long)j);
-                                bad = 1;
-                            }
-                            continue;
-                        }
-                        int64_t jj = j + j0;
-                        if (!close_enough(got, want[i * 17 + jj], mag[i * 17 + jj], tol)) {
-                            fail(v->name, "k=%lld m=%lld n=%lld: s[%lld, %lld] = %.9g, ref %.9g", (long long)k,
-                                 (long long)m, (long long)n, (long long)i, (long long)j, got, want[i * 17 + jj]);
-                            bad = 1;
-                        }
-                    }
+                check_tile(v->name, "", k, m, n, s, lds, want + j0, mag + j0, 17, tol);
                 free(s);
             }
         free(want);
@@ -489,32 +494,20 @@ static void check_gemm_wide(const ea_variant *v, const ea_variant *ref_dot) {
                 float *s = malloc(sizeof(float) * (size_t)(m * lds));
                 for (int64_t t = 0; t < m * lds; t++) s[t] = NAN;
                 ((ea_gemm_fn)v->fn)(k, m, n, s, lds, wt, wst, at, ast);
-                g_checked++;
-                int bad = 0;
-                for (int64_t i = 0; i < m && !bad; i++)
-                    for (int64_t j = 0; j < lds && !bad; j++) {
-                        float got = s[i * lds + j];
-                        if (j >= n) {
-                            if (!isnan(got)) {
-                                fail(v->name, "wide k=%lld m=%lld n=%lld: wrote s[%lld, %lld] outside the tile",
-                                     (long long)k, (long long)m, (long long)n, (long long)i, (long long)j);
-                                bad = 1;
-                            }
-                            continue;
-                        }
-                        const char *wr = wt + (size_t)j * wst;
+                float *want = malloc(sizeof(float) * (size_t)(m * n));
+                double *mag = malloc(sizeof(double) * (size_t)(m * n));
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t j = 0; j < n; j++) {
                         const float *ar = at + (size_t)i * (size_t)wide;
-                        float want = -1.0f;
-                        ((ea_dot_fn)ref_dot->fn)(k, &want, wr, ar);
+                        ((ea_dot_fn)ref_dot->fn)(k, &want[i * n + j], wt + (size_t)j * wst, ar);
                         const float *wdr = wd + (size_t)(nmax - n + j) * (size_t)wide + off;
-                        double mag = 0;
-                        for (int64_t t = 0; t < k; t++) mag += fabs((double)wdr[t] * (double)ar[t]);
-                        if (!close_enough(got, want, mag, tol)) {
-                            fail(v->name, "wide k=%lld m=%lld n=%lld: s[%lld, %lld] = %.9g, ref %.9g", (long long)k,
-                                 (long long)m, (long long)n, (long long)i, (long long)j, got, want);
-                            bad = 1;
-                        }
+                        double sum = 0;
+                        for (int64_t t = 0; t < k; t++) sum += fabs((double)wdr[t] * (double)ar[t]);
+                        mag[i * n + j] = sum;
                     }
+                check_tile(v->name, "wide ", k, m, n, s, lds, want, mag, n, tol);
+                free(want);
+                free(mag);
                 free(s);
             }
         free(wf);
