@@ -314,6 +314,21 @@ static float dot_f32(const float *h, const float *x, int n) {
     return (a0 + a1) + (a2 + a3);
 }
 
+/* sc[t] = exp(scale sc[t] - max) for t in [t0, pos]; returns 1 / their sum (the caller normalises). */
+static float softmax_unnormalized(float *sc, int t0, int pos, float scale) {
+    float mx = -INFINITY;
+    for (int t = t0; t <= pos; t++) {
+        sc[t] *= scale;
+        if (sc[t] > mx) mx = sc[t];
+    }
+    float sum = 0.f;
+    for (int t = t0; t <= pos; t++) {
+        sc[t] = expf(sc[t] - mx);
+        sum += sc[t];
+    }
+    return 1.f / sum;
+}
+
 static void attn_task(void *ctx, int64_t kvh, int thread) {
     (void)thread;
     const attn_job *j = (const attn_job *)ctx;
@@ -334,17 +349,7 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
                      (size_t)hd * 4);
         for (int gi = 0; gi < g; gi++) {
             float *sc = sc0 + (size_t)gi * n_ctx;
-            float mx = -INFINITY;
-            for (int t = t0; t <= pos; t++) {
-                sc[t] *= m->attn_scale;
-                if (sc[t] > mx) mx = sc[t];
-            }
-            float sum = 0.f;
-            for (int t = t0; t <= pos; t++) {
-                sc[t] = expf(sc[t] - mx);
-                sum += sc[t];
-            }
-            float inv = 1.f / sum;
+            const float inv = softmax_unnormalized(sc, t0, pos, m->attn_scale);
             for (int t = t0; t <= pos; t++) sc[t] *= inv;
         }
         /* att[gi, i] = sum_t p[gi, t] V[i, t]: weight rows = the hd rows of V^T (n_ctx apart), their
@@ -358,20 +363,10 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
         const float *q = ws->q + (size_t)h * hd;
         float *sc = ws->scores + (size_t)h * n_ctx;
         /* scores over the keys (rows of K: n_ctx x hd) */
-        float mx = -INFINITY;
-        for (int t = t0; t <= pos; t++) {
-            float s = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->kcache + base + (size_t)t * hd, q, hd)
-                                : dot_f32((const float *)m->kcache + base + (size_t)t * hd, q, hd);
-            s *= m->attn_scale;
-            sc[t] = s;
-            if (s > mx) mx = s;
-        }
-        float sum = 0.f;
-        for (int t = t0; t <= pos; t++) {
-            sc[t] = expf(sc[t] - mx);
-            sum += sc[t];
-        }
-        float inv = 1.f / sum;
+        for (int t = t0; t <= pos; t++)
+            sc[t] = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->kcache + base + (size_t)t * hd, q, hd)
+                              : dot_f32((const float *)m->kcache + base + (size_t)t * hd, q, hd);
+        const float inv = softmax_unnormalized(sc, t0, pos, m->attn_scale);
         float *out = ws->att + (size_t)h * hd;
         /* V is stored transposed (hd x n_ctx): out[i] = sum_t p_t V[i, t], a dot product per dim */
         for (int i = 0; i < hd; i++) {

@@ -23,6 +23,7 @@
 #define EDGEAI_X86_AVX2_GEMV_H
 
 #include <stdalign.h>
+#include "tail8.h"
 #include "avx2-blocks.h" /* included by avx2-gemm.h after ea256_rows */
 
 #define EA256_GEMV_MAXG 128     /* groups of 8 blocks the stack prep holds: K <= 32768 */
@@ -211,20 +212,10 @@ static inline __attribute__((always_inline)) void ea256_gemv(const int fmt, int6
     }
     ea256_gemv_prep P;
     ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
-    /* the row's tail group (nb % 8 blocks) as a compile-time constant: short rows (K = 576: two groups
-     * and a 2-block tail) spent ~10% of their time on the tail's run-time branches */
+    /* one instantiation of the row loop per row tail nb % 8 (tail8.h) */
 #define EA256_GEMV_ROWS(NT) \
     for (int64_t j = 0; j < n; j++) s[j] = ea256_gemv_row(fmt, nb, NT, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P)
-    switch (nb % 8) {
-    case 0: EA256_GEMV_ROWS(0); break;
-    case 1: EA256_GEMV_ROWS(1); break;
-    case 2: EA256_GEMV_ROWS(2); break;
-    case 3: EA256_GEMV_ROWS(3); break;
-    case 4: EA256_GEMV_ROWS(4); break;
-    case 5: EA256_GEMV_ROWS(5); break;
-    case 6: EA256_GEMV_ROWS(6); break;
-    default: EA256_GEMV_ROWS(7); break;
-    }
+    EA_TAIL8(nb % 8, EA256_GEMV_ROWS)
 #undef EA256_GEMV_ROWS
 }
 

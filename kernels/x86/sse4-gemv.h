@@ -9,6 +9,7 @@
 #define EDGEAI_X86_SSE4_GEMV_H
 
 #include <stdalign.h>
+#include "tail8.h"
 
 #define EA128_GEMV_MAXG 128  /* groups of 8 blocks the stack prep holds: K <= 32768 */
 #define EA128_GEMV_PF 1536   /* prefetch distance in bytes, as avx2-gemv.h */
@@ -156,16 +157,7 @@ static inline __attribute__((always_inline)) void ea128_gemv(const int fmt, int6
     ea128_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
 #define EA128_GEMV_ROWS(NT) \
     for (int64_t j = 0; j < n; j++) s[j] = ea128_gemv_row(fmt, nb, NT, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P)
-    switch (nb % 8) {
-    case 0: EA128_GEMV_ROWS(0); break;
-    case 1: EA128_GEMV_ROWS(1); break;
-    case 2: EA128_GEMV_ROWS(2); break;
-    case 3: EA128_GEMV_ROWS(3); break;
-    case 4: EA128_GEMV_ROWS(4); break;
-    case 5: EA128_GEMV_ROWS(5); break;
-    case 6: EA128_GEMV_ROWS(6); break;
-    default: EA128_GEMV_ROWS(7); break;
-    }
+    EA_TAIL8(nb % 8, EA128_GEMV_ROWS)
 #undef EA128_GEMV_ROWS
 }
 
