@@ -81,25 +81,30 @@ int ea_get_num_threads(void) {
     return n;
 }
 
-/* Claims and runs tasks of the current job until none is left for `thread`. */
+/* Claims and runs tasks of the current job until none is left for `thread`. The tasks it ran are
+ * added to `done` once, on the way out (decode runs ~1000 small tasks per token, and every atomic
+ * add on the shared line costs a cache-line transfer between cores): the job cannot end while
+ * this thread's count is missing, so fn/ctx/base stay the ones of the tasks it claims. */
 static void run_tasks(int thread) {
     uint64_t w = atomic_load_explicit(&P.claim, memory_order_acquire);
+    int64_t ran = 0, ntasks = 0;
     for (;;) {
         const uint64_t idx = w & IDX_MASK;
-        const uint64_t ntasks = (w >> IDX_BITS) & IDX_MASK;
+        const uint64_t nt = (w >> IDX_BITS) & IDX_MASK;
         const int helpers = (int)(w >> (2 * IDX_BITS));
-        if (idx >= ntasks || thread > helpers) return;
+        if (idx >= nt || thread > helpers) break;
         if (!atomic_compare_exchange_weak_explicit(&P.claim, &w, w + 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue; /* w now holds the current word */
-        /* the claim is ours: the job cannot end before this task does, so fn/ctx/base are its */
         P.fn(P.ctx, P.base + (int64_t)idx, thread);
-        if (atomic_fetch_add_explicit(&P.done, 1, memory_order_acq_rel) + 1 == (int64_t)ntasks) {
-            pthread_mutex_lock(&P.mu);
-            pthread_cond_signal(&P.cv_done);
-            pthread_mutex_unlock(&P.mu);
-        }
+        ran++;
+        ntasks = (int64_t)nt;
         w = atomic_load_explicit(&P.claim, memory_order_acquire);
+    }
+    if (ran && atomic_fetch_add_explicit(&P.done, ran, memory_order_acq_rel) + ran == ntasks) {
+        pthread_mutex_lock(&P.mu);
+        pthread_cond_signal(&P.cv_done);
+        pthread_mutex_unlock(&P.mu);
     }
 }
 

@@ -3,9 +3,11 @@
  *
  * Per layer: rmsnorm -> one parallel pass over the rows of Wq, Wk, Wv (the activation is
  * quantized once per activation format) -> RoPE, KV write, attention (parallel over KV heads)
- * -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup -> act -> Wdown. Four fork/joins of the
- * persistent pool per layer; everything else is a few microseconds of serial float code.
- * Matrix rows are split into fixed chunks, so the thread count never changes the result. */
+ * -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task applying act(gate) * up to its
+ * rows -> Wdown. Five fork/joins of the persistent pool per layer; everything else is a few
+ * microseconds of serial float code. Matrix rows are split into tasks of a multiple of 8 rows, so a
+ * row's place in the kernels' row tiles never depends on the split, and the thread count never
+ * changes the result. */
 #include "llama-forward.h"
 
 #include <math.h>
@@ -210,16 +212,15 @@ typedef struct {
 typedef struct {
     seg s[MAX_SEG];
     int nseg;
+    int glu;            /* 0, or 1 (silu) / 2 (gelu): s[0] = gate, s[1] = up, split together */
 } gemv_job;
 
-static void gemv_task(void *ctx, int64_t t, int thread) {
-    (void)thread;
-    const gemv_job *j = (const gemv_job *)ctx;
-    int i = 0;
-    while (t >= j->s[i].tasks) t -= j->s[i++].tasks;
-    const seg *s = &j->s[i];
-    int64_t r0 = t * s->rows_per_task, r1 = r0 + s->rows_per_task;
-    if (r1 > s->w->rows) r1 = s->w->rows;
+static float gelu_tanh(float x) {
+    return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* y[r] = W[r] . a for rows r0 <= r < r1 of one segment */
+static void seg_rows(const seg *s, int64_t r0, int64_t r1) {
     const char *w = (const char *)s->w->data + (size_t)r0 * s->w_row;
     int64_t k = s->w->k;
     if (s->gemm) {
@@ -227,6 +228,41 @@ static void gemv_task(void *ctx, int64_t t, int thread) {
         return;
     }
     for (int64_t r = r0; r < r1; r++, w += s->w_row) s->dot(k, &s->y[r], w, s->a);
+}
+
+static void gemv_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const gemv_job *j = (const gemv_job *)ctx;
+    int i = 0;
+    if (!j->glu)
+        while (t >= j->s[i].tasks) t -= j->s[i++].tasks;
+    const seg *s = &j->s[i];
+    int64_t r0 = t * s->rows_per_task, r1 = r0 + s->rows_per_task;
+    if (r1 > s->w->rows) r1 = s->w->rows;
+    seg_rows(s, r0, r1);
+    if (!j->glu) return;
+    /* the same rows of up, then hb[r] = act(gate[r]) * up[r] while both are in L1 */
+    seg_rows(&j->s[1], r0, r1);
+    float *g = j->s[0].y, *u = j->s[1].y;
+    for (int64_t r = r0; r < r1; r++)
+        g[r] = (j->glu == 2 ? gelu_tanh(g[r]) : g[r] / (1.f + expf(-g[r]))) * u[r];
+}
+
+/* Rows per task for a matrix of `rows` rows of `row_bytes` bytes: about TASK_BYTES of weights, and
+ * with several threads a task count that is a multiple of the thread count, so that equal-speed
+ * threads finish together (a 576-row Wo in tasks of 180 rows left one of two threads 2 tasks, the
+ * other 2 short ones). Always a multiple of 8 rows: tasks start on the kernels' row tiles. */
+static int64_t rows_per_task(int64_t rows, size_t row_bytes, int nthreads) {
+    int64_t rpt = (int64_t)(TASK_BYTES / row_bytes);
+    if (rpt < 8) rpt = 8;
+    if (rpt > 256) rpt = 256;
+    rpt &= ~(int64_t)7;
+    if (nthreads > 1) {
+        int64_t nt = (rows + rpt - 1) / rpt;
+        nt = (nt + nthreads - 1) / nthreads * nthreads;
+        rpt = ((rows + nt - 1) / nt + 7) & ~(int64_t)7;
+    }
+    return rpt;
 }
 
 /* The input x (k floats) in activation format `at`, quantized at most once per call site. */
@@ -243,12 +279,16 @@ static const void *act_of(ea_llm_ws *ws, const float *x, int64_t k, ea_type at) 
     return NULL; /* unreachable: N_ACT covers every activation format */
 }
 
-/* y_i = W_i @ x for up to three matrices with the same input x (k floats). */
-static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *ws_, float *const *ys, int nthreads) {
+/* y_i = W_i @ x for up to three matrices with the same input x (k floats). glu (1 silu, 2 gelu):
+ * two matrices of equal rows (gate, up), whose tasks take the same rows of both and leave
+ * act(gate) * up in ys[0]. */
+static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *ws_, float *const *ys, int nthreads,
+                 int glu) {
     gemv_job j;
     int64_t total = 0;
     for (int i = 0; i < N_ACT; i++) ws->acts[i].atype = EA_TYPE_MAX;
     j.nseg = nseg;
+    j.glu = glu;
     for (int i = 0; i < nseg; i++) {
         const ea_mat *w = ws_[i];
         seg *s = &j.s[i];
@@ -263,12 +303,16 @@ static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *w
         s->w_row = ea_row_size(w->type, w->k);
         ea_type at = ea_type_info(w->type)->act_type;
         s->a_row = at == EA_F32 ? (size_t)w->k * sizeof(float) : ea_row_size(at, w->k);
-        int64_t rpt = (int64_t)(TASK_BYTES / s->w_row);
-        if (rpt < 4) rpt = 4;
-        if (rpt > 256) rpt = 256;
-        s->rows_per_task = rpt & ~(int64_t)3;
+        s->rows_per_task = rows_per_task(w->rows, s->w_row, nthreads);
         s->tasks = (w->rows + s->rows_per_task - 1) / s->rows_per_task;
         total += s->tasks;
+    }
+    if (glu) {
+        /* one split for both, sized by the gate's rows (a task reads twice TASK_BYTES: the gemv
+         * calls, each preparing its activation once, stay as few as for gate and up apart) */
+        const int64_t rpt = rows_per_task(j.s[0].w->rows, j.s[0].w_row, nthreads);
+        j.s[0].rows_per_task = j.s[1].rows_per_task = rpt;
+        total = (j.s[0].w->rows + rpt - 1) / rpt;
     }
     ea_parallel_for(total, gemv_task, &j, nthreads);
 }
@@ -377,16 +421,12 @@ static void attn_task(void *ctx, int64_t kvh, int thread) {
     }
 }
 
-static float gelu_tanh(float x) {
-    return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
 /* ---- the step -------------------------------------------------------------------------------- */
 
 int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *logits, int nthreads) {
     if (token < 0 || token >= m->vocab) return EA_ERR_SHAPE;
     if (pos < 0 || pos >= m->n_ctx) return EA_ERR_SHAPE;
-    int64_t d = m->d, hd = m->hd, kvd = (int64_t)m->n_kv * hd, ff = m->ff;
+    int64_t d = m->d, hd = m->hd, kvd = (int64_t)m->n_kv * hd;
     int half = m->rope_dim / 2;
     float *x = ws->x;
 
@@ -415,7 +455,7 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
         {
             const ea_mat *w3[3] = {&L->wq, &L->wk, &L->wv};
             float *y3[3] = {ws->q, ws->k, ws->v};
-            gemv(ws, ws->xb, 3, w3, y3, nthreads);
+            gemv(ws, ws->xb, 3, w3, y3, nthreads, 0);
         }
         if (L->bq) {
             for (int64_t i = 0; i < m->n_head * hd; i++) ws->q[i] += L->bq[i];
@@ -449,7 +489,7 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
         {
             const ea_mat *w1[1] = {&L->wo};
             float *y1[1] = {ws->xb};
-            gemv(ws, ws->att, 1, w1, y1, nthreads);            /* Wo (d, H*hd) @ att -> (d) */
+            gemv(ws, ws->att, 1, w1, y1, nthreads, 0);            /* Wo (d, H*hd) @ att -> (d) */
         }
         if (L->post_attn_norm) rmsnorm(ws->xb, ws->xb, L->post_attn_norm, d, m->eps);
         for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
@@ -459,17 +499,12 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
         {
             const ea_mat *w2[2] = {&L->gate, &L->up};
             float *y2[2] = {ws->hb, ws->hb2};
-            gemv(ws, ws->xb, 2, w2, y2, nthreads);             /* (ff, d) @ h -> (ff) twice */
-        }
-        for (int64_t i = 0; i < ff; i++) {
-            float g = ws->hb[i];
-            g = m->act_gelu ? gelu_tanh(g) : g / (1.f + expf(-g));
-            ws->hb[i] = g * ws->hb2[i];
+            gemv(ws, ws->xb, 2, w2, y2, nthreads, m->act_gelu ? 2 : 1); /* act((ff, d) @ h) * ((ff, d) @ h) */
         }
         {
             const ea_mat *w1[1] = {&L->down};
             float *y1[1] = {ws->xb};
-            gemv(ws, ws->hb, 1, w1, y1, nthreads);             /* (d, ff) @ hb -> (d) */
+            gemv(ws, ws->hb, 1, w1, y1, nthreads, 0);             /* (d, ff) @ hb -> (d) */
         }
         if (L->post_ffn_norm) rmsnorm(ws->xb, ws->xb, L->post_ffn_norm, d, m->eps);
         for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
@@ -479,7 +514,7 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
     {
         const ea_mat *w1[1] = {&m->output};
         float *y1[1] = {logits};
-        gemv(ws, ws->xb, 1, w1, y1, nthreads);                 /* (vocab, d) @ x -> (vocab) */
+        gemv(ws, ws->xb, 1, w1, y1, nthreads, 0);                 /* (vocab, d) @ x -> (vocab) */
     }
     if (m->final_softcap > 0.f)
         for (int64_t i = 0; i < m->vocab; i++) logits[i] = tanhf(logits[i] / m->final_softcap) * m->final_softcap;
