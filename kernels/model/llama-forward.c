@@ -2,8 +2,8 @@
 /* One decode step (M = 1) of a llama-family transformer, over the kernel API.
  *
  * Per layer: rmsnorm -> one parallel pass over the rows of Wq, Wk, Wv (the activation is
- * quantized once per activation format) -> RoPE, KV write, attention (parallel over KV heads)
- * -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task applying act(gate) * up to its
+ * quantized once per activation format) -> RoPE, KV write, attention (parallel over KV heads x
+ * chunks of positions) -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task applying act(gate) * up to its
  * rows -> Wdown. Five fork/joins of the persistent pool per layer; everything else is a few
  * microseconds of serial float code. Matrix rows are split into tasks of a multiple of 8 rows, so a
  * row's place in the kernels' row tiles never depends on the split, and the thread count never
@@ -21,6 +21,10 @@
 #define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
 #define MAX_SEG 3
 #define N_ACT 4         /* activation formats a model may need at once: f32, q8_0, q8_1, q8_K */
+#define ATT_CHUNK 64    /* attention tasks take a multiple of 64 positions ... */
+#define ATT_MAX_CHUNKS 8 /* ... in at most 8 chunks per KV head: 3 KV heads x a 200-token context make
+                          * 12 tasks, not 3; long contexts keep long chunks (each chunk's V product
+                          * ends in a horizontal sum per output, so short chunks cost more) */
 
 /* ---- fp16 -> fp32 by table: attention reads the f16 cache element by element -------------- */
 
@@ -40,6 +44,8 @@ typedef struct {
 struct ea_llm_ws {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;   /* activations */
     float *scores;                                /* (n_head, n_ctx) */
+    float *part_o, *part_m, *part_l;              /* attention chunks: (n_head, max_chunks, hd), (n_head, max_chunks) x 2 */
+    int max_chunks;
     float *cos, *sin, *cos_l, *sin_l;             /* (rope_dim/2) */
     float *inv_freq, *inv_freq_l;
     act_slot acts[N_ACT];
@@ -83,8 +89,8 @@ static int check_mat(const ea_mat *w, int64_t rows, int64_t k, const char *what,
 
 void ea_llm_ws_free(ea_llm_ws *ws) {
     if (!ws) return;
-    float *fs[] = {ws->x, ws->xb, ws->q, ws->k, ws->v, ws->att, ws->hb, ws->hb2, ws->scores, ws->cos, ws->sin,
-                   ws->cos_l, ws->sin_l, ws->inv_freq, ws->inv_freq_l};
+    float *fs[] = {ws->x, ws->xb, ws->q, ws->k, ws->v, ws->att, ws->hb, ws->hb2, ws->scores, ws->part_o, ws->part_m,
+                   ws->part_l, ws->cos, ws->sin, ws->cos_l, ws->sin_l, ws->inv_freq, ws->inv_freq_l};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) free(fs[i]);
     for (int i = 0; i < N_ACT; i++) free(ws->acts[i].buf);
     free(ws);
@@ -134,6 +140,10 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
     ws->hb = xalloc(ff * 4);
     ws->hb2 = xalloc(ff * 4);
     ws->scores = xalloc((size_t)m->n_head * m->n_ctx * 4);
+    ws->max_chunks = ATT_MAX_CHUNKS;
+    ws->part_o = xalloc((size_t)m->n_head * ws->max_chunks * m->hd * 4);
+    ws->part_m = xalloc((size_t)m->n_head * ws->max_chunks * 4);
+    ws->part_l = xalloc((size_t)m->n_head * ws->max_chunks * 4);
     ws->cos = xalloc(half * 4 + 4);
     ws->sin = xalloc(half * 4 + 4);
     ws->cos_l = xalloc(half * 4 + 4);
@@ -145,7 +155,8 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
         ws->acts[i].atype = EA_TYPE_MAX;
         ws->acts[i].buf = xalloc(ws->act_bytes);
     }
-    if (!ws->x || !ws->xb || !ws->q || !ws->k || !ws->v || !ws->att || !ws->hb || !ws->hb2 || !ws->scores ||
+    if (!ws->x || !ws->xb || !ws->q || !ws->k || !ws->v || !ws->att || !ws->hb || !ws->hb2 || !ws->scores || !ws->part_o ||
+        !ws->part_m || !ws->part_l ||
         !ws->acts[N_ACT - 1].buf) {
         ea_llm_ws_free(ws);
         snprintf(err, errlen, "out of memory");
@@ -317,12 +328,19 @@ static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *w
     ea_parallel_for(total, gemv_task, &j, nthreads);
 }
 
-/* ---- attention: one task per KV head (its group of query heads reads the same keys) ----------- */
+/* ---- attention: one task per (KV head, chunk of positions) ------------------------------------
+ * A KV head's group of query heads reads the same keys, so a task takes all of them. Each task
+ * leaves, per query head h and chunk c, the chunk's max score m, the sum l of exp(s - m) and the
+ * unnormalised output o = sum_t exp(s_t - m) V[:, t]; attn_merge then combines the chunks
+ * (flash-decoding): att_h = sum_c e^(m_c - M) o_c / sum_c e^(m_c - M) l_c, M = max_c m_c. Chunks
+ * are fixed (from the window start, see ATT_CHUNK), so the thread count never changes the
+ * result (the chunk length depends on the context length only), and 2 threads share 3 KV heads
+ * evenly once the context has a few chunks. */
 
 typedef struct {
     const ea_llm *m;
     ea_llm_ws *ws;
-    int layer, pos, window;
+    int layer, pos, t0, chunk, nch;  /* positions t0..pos in nch chunks of `chunk` (the last shorter) */
 } attn_job;
 
 /* sum_i x[i] * h[i] for an f16 row h: the library's f16 dot kernel if there is one, else by table
@@ -358,66 +376,86 @@ static float dot_f32(const float *h, const float *x, int n) {
     return (a0 + a1) + (a2 + a3);
 }
 
-/* sc[t] = exp(scale sc[t] - max) for t in [t0, pos]; returns 1 / their sum (the caller normalises). */
-static float softmax_unnormalized(float *sc, int t0, int pos, float scale) {
-    float mx = -INFINITY;
-    for (int t = t0; t <= pos; t++) {
+/* sc[t] = exp(scale sc[t] - mx) for t in [c0, c1), mx their max (returned in *mx); returns their sum */
+static float exp_chunk(float *sc, int c0, int c1, float scale, float *mx) {
+    float mv = -INFINITY;
+    for (int t = c0; t < c1; t++) {
         sc[t] *= scale;
-        if (sc[t] > mx) mx = sc[t];
+        if (sc[t] > mv) mv = sc[t];
     }
     float sum = 0.f;
-    for (int t = t0; t <= pos; t++) {
-        sc[t] = expf(sc[t] - mx);
+    for (int t = c0; t < c1; t++) {
+        sc[t] = expf(sc[t] - mv);
         sum += sc[t];
     }
-    return 1.f / sum;
+    *mx = mv;
+    return sum;
 }
 
-static void attn_task(void *ctx, int64_t kvh, int thread) {
+static void attn_task(void *ctx, int64_t task, int thread) {
     (void)thread;
     const attn_job *j = (const attn_job *)ctx;
     const ea_llm *m = j->m;
     ea_llm_ws *ws = j->ws;
-    int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, pos = j->pos;
-    int t0 = 0;
-    if (j->window > 0 && pos - j->window + 1 > 0) t0 = pos - j->window + 1;
-    int npos = pos + 1 - t0;
-    size_t base = ((size_t)j->layer * m->n_kv + kvh) * (size_t)n_ctx * hd;
-    if (m->kv_f16 && ws->gemm_f16) {
-        /* the g query heads of this KV head at once: each K / V element is converted once for all */
-        const uint16_t *kc = (const uint16_t *)m->kcache + base, *vc = (const uint16_t *)m->vcache + base;
-        const int h0 = (int)kvh * g;
-        float *sc0 = ws->scores + (size_t)h0 * n_ctx;
-        /* scores[gi, t] = q_gi . K[t] for t in [t0, pos]: weight rows = K rows (hd f16 each) */
-        ws->gemm_f16(hd, g, npos, sc0 + t0, n_ctx, kc + (size_t)t0 * hd, (size_t)hd * 2, ws->q + (size_t)h0 * hd,
+    const int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, mc = ws->max_chunks;
+    const int kvh = (int)(task / j->nch), c = (int)(task % j->nch);
+    const int c0 = j->t0 + c * j->chunk, c1 = c0 + j->chunk < j->pos + 1 ? c0 + j->chunk : j->pos + 1;
+    const int n = c1 - c0, h0 = kvh * g;
+    const size_t base = ((size_t)j->layer * m->n_kv + kvh) * (size_t)n_ctx * hd;
+    float *sc0 = ws->scores + (size_t)h0 * n_ctx;
+    /* output rows of this chunk: query head h at part_o[(h * mc + c) * hd], mc * hd apart */
+    float *o0 = ws->part_o + ((size_t)h0 * mc + c) * hd;
+    const int tile = m->kv_f16 && ws->gemm_f16;
+    const uint16_t *kh = (const uint16_t *)m->kcache + base, *vh = (const uint16_t *)m->vcache + base;
+    const float *kf = (const float *)m->kcache + base, *vf = (const float *)m->vcache + base;
+    /* scores[gi, t] = q_gi . K[t] for t in [c0, c1): on the tile kernel, weight rows = K rows (hd
+     * f16 each), every K element converted once for the g query heads */
+    if (tile)
+        ws->gemm_f16(hd, g, n, sc0 + c0, n_ctx, kh + (size_t)c0 * hd, (size_t)hd * 2, ws->q + (size_t)h0 * hd,
                      (size_t)hd * 4);
+    else
         for (int gi = 0; gi < g; gi++) {
+            const float *q = ws->q + (size_t)(h0 + gi) * hd;
             float *sc = sc0 + (size_t)gi * n_ctx;
-            const float inv = softmax_unnormalized(sc, t0, pos, m->attn_scale);
-            for (int t = t0; t <= pos; t++) sc[t] *= inv;
+            for (int t = c0; t < c1; t++)
+                sc[t] = m->kv_f16 ? dot_f16(ws, kh + (size_t)t * hd, q, hd) : dot_f32(kf + (size_t)t * hd, q, hd);
         }
-        /* att[gi, i] = sum_t p[gi, t] V[i, t]: weight rows = the hd rows of V^T (n_ctx apart), their
-         * columns t0..pos; activation rows = the g probability rows */
-        ws->gemm_f16(npos, g, hd, ws->att + (size_t)h0 * hd, hd, vc + t0, (size_t)n_ctx * 2, sc0 + t0,
-                     (size_t)n_ctx * 4);
+    for (int gi = 0; gi < g; gi++) {
+        const size_t pi = (size_t)(h0 + gi) * mc + c;
+        ws->part_l[pi] = exp_chunk(sc0 + (size_t)gi * n_ctx, c0, c1, m->attn_scale, &ws->part_m[pi]);
+    }
+    /* o[gi, i] = sum_t p[gi, t] V[i, t], V stored transposed (hd x n_ctx): on the tile kernel,
+     * weight rows = the hd rows of V^T (n_ctx apart), their columns c0..c1-1 */
+    if (tile) {
+        ws->gemm_f16(n, g, hd, o0, (int64_t)mc * hd, vh + c0, (size_t)n_ctx * 2, sc0 + c0, (size_t)n_ctx * 4);
         return;
     }
     for (int gi = 0; gi < g; gi++) {
-        int h = (int)kvh * g + gi;
-        const float *q = ws->q + (size_t)h * hd;
-        float *sc = ws->scores + (size_t)h * n_ctx;
-        /* scores over the keys (rows of K: n_ctx x hd) */
-        for (int t = t0; t <= pos; t++)
-            sc[t] = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->kcache + base + (size_t)t * hd, q, hd)
-                              : dot_f32((const float *)m->kcache + base + (size_t)t * hd, q, hd);
-        const float inv = softmax_unnormalized(sc, t0, pos, m->attn_scale);
+        const float *p = sc0 + (size_t)gi * n_ctx + c0;
+        float *o = o0 + (size_t)gi * mc * hd;
+        for (int i = 0; i < hd; i++)
+            o[i] = m->kv_f16 ? dot_f16(ws, vh + (size_t)i * n_ctx + c0, p, n) : dot_f32(vf + (size_t)i * n_ctx + c0, p, n);
+    }
+}
+
+/* att (n_head, hd) from the chunks of attn_task (see above) */
+static void attn_merge(const ea_llm *m, ea_llm_ws *ws, int nch) {
+    const int hd = m->hd, mc = ws->max_chunks;
+    for (int h = 0; h < m->n_head; h++) {
+        const float *pm = ws->part_m + (size_t)h * mc, *pl = ws->part_l + (size_t)h * mc;
+        float M = -INFINITY, L = 0.f;
+        for (int c = 0; c < nch; c++)
+            if (pm[c] > M) M = pm[c];
         float *out = ws->att + (size_t)h * hd;
-        /* V is stored transposed (hd x n_ctx): out[i] = sum_t p_t V[i, t], a dot product per dim */
-        for (int i = 0; i < hd; i++) {
-            float acc = m->kv_f16 ? dot_f16(ws, (const uint16_t *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos)
-                                  : dot_f32((const float *)m->vcache + base + (size_t)i * n_ctx + t0, sc + t0, npos);
-            out[i] = acc * inv;
+        for (int i = 0; i < hd; i++) out[i] = 0.f;
+        for (int c = 0; c < nch; c++) {
+            const float e = expf(pm[c] - M);
+            const float *o = ws->part_o + ((size_t)h * mc + c) * hd;
+            L += e * pl[c];
+            for (int i = 0; i < hd; i++) out[i] += e * o[i];
         }
+        const float inv = 1.f / L;
+        for (int i = 0; i < hd; i++) out[i] *= inv;
     }
 }
 
@@ -483,9 +521,16 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
                 }
             }
         }
-        attn_job aj = {m, ws, l, pos, local ? m->sliding_window : 0};
-        /* attention work is ~pos * hd per head: not worth waking threads for a short context */
-        ea_parallel_for(m->n_kv, attn_task, &aj, pos >= 64 ? nthreads : 1);
+        {
+            const int window = local ? m->sliding_window : 0;
+            const int t0 = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+            const int npos = pos - t0 + 1, span = ATT_CHUNK * ATT_MAX_CHUNKS;
+            const int chunk = ATT_CHUNK * ((npos + span - 1) / span), nch = (npos + chunk - 1) / chunk;
+            attn_job aj = {m, ws, l, pos, t0, chunk, nch};
+            /* attention work is ~pos * hd per head: not worth waking threads for a short context */
+            ea_parallel_for((int64_t)m->n_kv * nch, attn_task, &aj, pos >= 64 ? nthreads : 1);
+            attn_merge(m, ws, nch);
+        }
         {
             const ea_mat *w1[1] = {&L->wo};
             float *y1[1] = {ws->xb};

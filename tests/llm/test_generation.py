@@ -44,11 +44,13 @@ def test_c_decode_step_matches_numpy_step(smollm):
     assert got.argmax() == ref.argmax()
 
 
-def test_c_decode_steps_match_numpy_at_long_context(smollm_path):
-    """Decode steps at positions 330+ with the f16 cache: attention over hundreds of positions (on
-    avx2 hosts one f16 gemm tile call per KV head for the scores and one for the weighted sum of V,
-    kernels/model/llama-forward.c) against the numpy path, step after step on the same cache; and
-    the same logits bits for 1 and 2 threads."""
+@pytest.mark.parametrize("kv_dtype", [np.float16, np.float32])
+def test_c_decode_steps_match_numpy_at_long_context(smollm_path, kv_dtype):
+    """Decode steps at positions 330+: attention over hundreds of positions in chunks of 64 per task,
+    merged flash-decoding style (kernels/model/llama-forward.c; with the f16 cache on avx2 hosts an
+    f16 gemm tile call per chunk for the scores and one for the weighted sum of V, with the f32
+    cache dot products) against the numpy path, step after step on the same cache; and the same
+    logits bits for 1 and 2 threads."""
     from edgeai.llm.fast import FastDecoder
     from edgeai.llm.model import KVCache, forward
     llm = edgeai.LLM(smollm_path, n_ctx=400, threads=1)
@@ -60,8 +62,8 @@ def test_c_decode_steps_match_numpy_at_long_context(smollm_path):
     while len(ids) < 330:
         ids += llm.tokenize(f"Chapter {i}. " + text)
         i += 1
-    cache = KVCache(cfg, 400, capacity=400)
-    assert cache.k.dtype == np.float16
+    cache = KVCache(cfg, 400, kv_dtype, capacity=400)
+    assert cache.k.dtype == kv_dtype
     forward(cfg, w, np.array(ids), cache)        # positions 0..n-1 by the numpy prefill
     dec = FastDecoder(cfg, w, cache)
     tok = ids[-1]
