@@ -68,16 +68,18 @@ class Sampler:
             the token id.
         """
         p = self.p
-        z = np.asarray(logits, dtype=np.float64).reshape(-1)
+        # float64 only where arithmetic follows: greedy picks the same token from the float32 scores
+        # (the widening is exact), and skips a 49k-element conversion per decoded token
+        z = np.asarray(logits).reshape(-1)
         if p.repetition_penalty != 1.0 and len(context):
+            z = z.astype(np.float64)   # a copy: the caller's logits stay as they are
             seen = np.unique(np.asarray(context, dtype=np.int64))
             seen = seen[(seen >= 0) & (seen < z.size)]
             vals = z[seen]
-            z = z.copy()
             z[seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
         if p.temperature == 0:
             return int(np.argmax(z))
-        z = z / p.temperature
+        z = np.asarray(z, dtype=np.float64) / p.temperature
         idx = np.arange(z.size)
         if p.top_k and p.top_k < z.size:
             idx = np.argpartition(-z, p.top_k - 1)[:p.top_k]
