@@ -3,11 +3,11 @@
  *
  * Per layer: rmsnorm -> one parallel pass over the rows of Wq, Wk, Wv (the activation is
  * quantized once per activation format) -> RoPE, KV write, attention (parallel over KV heads x
- * chunks of positions) -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task applying act(gate) * up to its
- * rows -> Wdown. Five fork/joins of the persistent pool per layer; everything else is a few
- * microseconds of serial float code. Matrix rows are split into tasks of a multiple of 8 rows, so a
- * row's place in the kernels' row tiles never depends on the split, and the thread count never
- * changes the result. */
+ * chunks of positions) -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task
+ * applying act(gate) * up to its rows -> Wdown. Five fork/joins of the persistent pool per layer;
+ * everything else is a few microseconds of serial float code. Matrix rows are split into tasks of
+ * a multiple of 8 rows, so a row's place in the kernels' row tiles never depends on the split, and
+ * the thread count never changes the result. */
 #include "llama-forward.h"
 
 #include <math.h>
@@ -44,7 +44,8 @@ typedef struct {
 struct ea_llm_ws {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;   /* activations */
     float *scores;                                /* (n_head, n_ctx) */
-    float *part_o, *part_m, *part_l;              /* attention chunks: (n_head, max_chunks, hd), (n_head, max_chunks) x 2 */
+    float *part_o, *part_m, *part_l;              /* per attention chunk: o (n_head, max_chunks, hd);
+                                                   * m, l (n_head, max_chunks) */
     int max_chunks;
     float *cos, *sin, *cos_l, *sin_l;             /* (rope_dim/2) */
     float *inv_freq, *inv_freq_l;
@@ -155,8 +156,8 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
         ws->acts[i].atype = EA_TYPE_MAX;
         ws->acts[i].buf = xalloc(ws->act_bytes);
     }
-    if (!ws->x || !ws->xb || !ws->q || !ws->k || !ws->v || !ws->att || !ws->hb || !ws->hb2 || !ws->scores || !ws->part_o ||
-        !ws->part_m || !ws->part_l ||
+    if (!ws->x || !ws->xb || !ws->q || !ws->k || !ws->v || !ws->att || !ws->hb || !ws->hb2 || !ws->scores ||
+        !ws->part_o || !ws->part_m || !ws->part_l ||
         !ws->acts[N_ACT - 1].buf) {
         ea_llm_ws_free(ws);
         snprintf(err, errlen, "out of memory");
@@ -434,7 +435,8 @@ static void attn_task(void *ctx, int64_t task, int thread) {
         const float *p = sc0 + (size_t)gi * n_ctx + c0;
         float *o = o0 + (size_t)gi * mc * hd;
         for (int i = 0; i < hd; i++)
-            o[i] = m->kv_f16 ? dot_f16(ws, vh + (size_t)i * n_ctx + c0, p, n) : dot_f32(vf + (size_t)i * n_ctx + c0, p, n);
+            o[i] = m->kv_f16 ? dot_f16(ws, vh + (size_t)i * n_ctx + c0, p, n)
+                             : dot_f32(vf + (size_t)i * n_ctx + c0, p, n);
     }
 }
 
