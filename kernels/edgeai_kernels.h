@@ -78,6 +78,10 @@ typedef void (*ea_dot_fn)(int64_t k, float *s, const void *w, const void *a);
  * w: n rows, row stride w_stride bytes; a: m rows, row stride a_stride bytes. */
 typedef void (*ea_gemm_fn)(int64_t k, int64_t m, int64_t n, float *s, int64_t lds,
                            const void *w, size_t w_stride, const void *a, size_t a_stride);
+/* The widest register blocking of the gemm kernels along n (weight rows). Callers that split W's
+ * rows over threads cut on multiples of it, so a row keeps its place in the kernels' row tiles
+ * however the rows are split: results never depend on the thread count. */
+#define EA_ROW_TILE 16
 
 /* ---- formats ---------------------------------------------------------------- */
 

@@ -155,8 +155,8 @@ int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k, const flo
     int64_t nb = (int64_t)(EA_TILE_BYTES / (j.w_row ? j.w_row : 1));
     if (nb > n / EA_MIN_COL_TASKS) nb = n / EA_MIN_COL_TASKS;
     if (nb > 512) nb = 512;
-    nb &= ~(int64_t)15; /* multiples of 16 rows: the widest register blocking of the tile kernels */
-    if (nb < 16) nb = 16;
+    nb &= ~(int64_t)(EA_ROW_TILE - 1);
+    if (nb < EA_ROW_TILE) nb = EA_ROW_TILE;
     j.nb = nb;
     j.mb = m < EA_MB ? m : EA_MB;
     j.mblocks = (m + j.mb - 1) / j.mb;

@@ -6,8 +6,7 @@
  * chunks of positions) -> Wo -> rmsnorm -> one parallel pass over Wgate and Wup, each task
  * applying act(gate) * up to its rows -> Wdown. Five fork/joins of the persistent pool per layer;
  * everything else is a few microseconds of serial float code. Matrix rows are split into tasks of
- * a multiple of 8 rows, so a row's place in the kernels' row tiles never depends on the split, and
- * the thread count never changes the result. */
+ * a multiple of EA_ROW_TILE rows, so the thread count never changes the result. */
 #include "llama-forward.h"
 
 #include <math.h>
@@ -44,9 +43,8 @@ typedef struct {
 struct ea_llm_ws {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;   /* activations */
     float *scores;                                /* (n_head, n_ctx) */
-    float *part_o, *part_m, *part_l;              /* per attention chunk: o (n_head, max_chunks, hd);
-                                                   * m, l (n_head, max_chunks) */
-    int max_chunks;
+    float *part_o, *part_m, *part_l;              /* per attention chunk: o (n_head, ATT_MAX_CHUNKS, hd);
+                                                   * m, l (n_head, ATT_MAX_CHUNKS) */
     float *cos, *sin, *cos_l, *sin_l;             /* (rope_dim/2) */
     float *inv_freq, *inv_freq_l;
     act_slot acts[N_ACT];
@@ -141,10 +139,9 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
     ws->hb = xalloc(ff * 4);
     ws->hb2 = xalloc(ff * 4);
     ws->scores = xalloc((size_t)m->n_head * m->n_ctx * 4);
-    ws->max_chunks = ATT_MAX_CHUNKS;
-    ws->part_o = xalloc((size_t)m->n_head * ws->max_chunks * m->hd * 4);
-    ws->part_m = xalloc((size_t)m->n_head * ws->max_chunks * 4);
-    ws->part_l = xalloc((size_t)m->n_head * ws->max_chunks * 4);
+    ws->part_o = xalloc((size_t)m->n_head * ATT_MAX_CHUNKS * m->hd * 4);
+    ws->part_m = xalloc((size_t)m->n_head * ATT_MAX_CHUNKS * 4);
+    ws->part_l = xalloc((size_t)m->n_head * ATT_MAX_CHUNKS * 4);
     ws->cos = xalloc(half * 4 + 4);
     ws->sin = xalloc(half * 4 + 4);
     ws->cos_l = xalloc(half * 4 + 4);
@@ -263,16 +260,16 @@ static void gemv_task(void *ctx, int64_t t, int thread) {
 /* Rows per task for a matrix of `rows` rows of `row_bytes` bytes: about TASK_BYTES of weights, and
  * with several threads a task count that is a multiple of the thread count, so that equal-speed
  * threads finish together (a 576-row Wo in tasks of 180 rows left one of two threads 2 tasks, the
- * other 2 short ones). Always a multiple of 8 rows: tasks start on the kernels' row tiles. */
+ * other 2 short ones). Always a multiple of EA_ROW_TILE rows (see edgeai_kernels.h). */
 static int64_t rows_per_task(int64_t rows, size_t row_bytes, int nthreads) {
+    const int64_t q = EA_ROW_TILE;
     int64_t rpt = (int64_t)(TASK_BYTES / row_bytes);
-    if (rpt < 8) rpt = 8;
     if (rpt > 256) rpt = 256;
-    rpt &= ~(int64_t)7;
+    rpt = rpt < q ? q : rpt / q * q;
     if (nthreads > 1) {
         int64_t nt = (rows + rpt - 1) / rpt;
         nt = (nt + nthreads - 1) / nthreads * nthreads;
-        rpt = ((rows + nt - 1) / nt + 7) & ~(int64_t)7;
+        rpt = ((rows + nt - 1) / nt + q - 1) / q * q;
     }
     return rpt;
 }
@@ -315,16 +312,11 @@ static void gemv(ea_llm_ws *ws, const float *x, int nseg, const ea_mat *const *w
         s->w_row = ea_row_size(w->type, w->k);
         ea_type at = ea_type_info(w->type)->act_type;
         s->a_row = at == EA_F32 ? (size_t)w->k * sizeof(float) : ea_row_size(at, w->k);
-        s->rows_per_task = rows_per_task(w->rows, s->w_row, nthreads);
+        /* glu: up takes the gate's split (sized by the gate's rows, so a task reads twice
+         * TASK_BYTES and the gemv calls, each preparing its activation once, stay as few) */
+        s->rows_per_task = glu && i == 1 ? j.s[0].rows_per_task : rows_per_task(w->rows, s->w_row, nthreads);
         s->tasks = (w->rows + s->rows_per_task - 1) / s->rows_per_task;
-        total += s->tasks;
-    }
-    if (glu) {
-        /* one split for both, sized by the gate's rows (a task reads twice TASK_BYTES: the gemv
-         * calls, each preparing its activation once, stay as few as for gate and up apart) */
-        const int64_t rpt = rows_per_task(j.s[0].w->rows, j.s[0].w_row, nthreads);
-        j.s[0].rows_per_task = j.s[1].rows_per_task = rpt;
-        total = (j.s[0].w->rows + rpt - 1) / rpt;
+        if (!glu || i == 0) total += s->tasks;
     }
     ea_parallel_for(total, gemv_task, &j, nthreads);
 }
@@ -398,7 +390,7 @@ static void attn_task(void *ctx, int64_t task, int thread) {
     const attn_job *j = (const attn_job *)ctx;
     const ea_llm *m = j->m;
     ea_llm_ws *ws = j->ws;
-    const int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, mc = ws->max_chunks;
+    const int hd = m->hd, g = m->n_head / m->n_kv, n_ctx = m->n_ctx, mc = ATT_MAX_CHUNKS;
     const int kvh = (int)(task / j->nch), c = (int)(task % j->nch);
     const int c0 = j->t0 + c * j->chunk, c1 = c0 + j->chunk < j->pos + 1 ? c0 + j->chunk : j->pos + 1;
     const int n = c1 - c0, h0 = kvh * g;
@@ -442,7 +434,7 @@ static void attn_task(void *ctx, int64_t task, int thread) {
 
 /* att (n_head, hd) from the chunks of attn_task (see above) */
 static void attn_merge(const ea_llm *m, ea_llm_ws *ws, int nch) {
-    const int hd = m->hd, mc = ws->max_chunks;
+    const int hd = m->hd, mc = ATT_MAX_CHUNKS;
     for (int h = 0; h < m->n_head; h++) {
         const float *pm = ws->part_m + (size_t)h * mc, *pl = ws->part_l + (size_t)h * mc;
         float M = -INFINITY, L = 0.f;

@@ -9,8 +9,8 @@
  *     per call into the same pair layout ("prep");
  *   - the partial sums are reduced with vphaddw/vphaddd to one vector of 8 block sums, and the
  *     scales are applied to all 8 blocks at once: 8 fp16 d_w gathered by scalar loads (q4_1's d and
- *     m: by 4 loads and a shuffle), one vcvtph2ps, times the 8 d_a of the prep, one FMA. No per-block float work, no per-block
- *     broadcast, one horizontal sum per output.
+ *     m: by 4 loads and a shuffle), one vcvtph2ps, times the 8 d_a of the prep, one FMA. No
+ *     per-block float work, no per-block broadcast, one horizontal sum per output.
  *   q4_0: sum((q - 8) a) = sum(q a) - 8 sum(a); the -8 sum(a) of each block is in the prep.
  *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s, s = d_a sum(a) from the q8_1 block; the 8
  *         m_w come with the d_w and are multiplied with the 8 s of the prep.

@@ -132,8 +132,7 @@ static inline __attribute__((always_inline)) void ea128_gemv_grp(const int fmt, 
 }
 
 /* one weight row: nb / 8 full groups, then a tail of nt = nb % 8 blocks (a constant per
- * instantiation: short rows such as K = 576, two groups and 2 blocks, lost ~10% to run-time tail
- * branches) */
+ * instantiation, tail8.h) */
 static inline __attribute__((always_inline)) float ea128_gemv_row(const int fmt, int64_t nb, const int nt, const uint8_t *w,
                                                                   const uint8_t *a, const ea128_gemv_prep *P) {
     __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
