@@ -414,7 +414,7 @@ static void check_tile(const char *name, const char *what, int64_t k, int64_t m,
         }
 }
 
-static const int64_t k_m_list[] = {1, 2, 3, 4, 5, 7, 17, 64};
+static const int64_t k_m_list[] = {1, 2, 3, 4, 5, 7, 8, 17, 24, 64}; /* 8, 24: an 8-row group after full 16-row ones */
 static const int64_t k_n_full[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
 static const int64_t k_n_quick[] = {1, 2, 3, 4, 5, 8, 9};
 
