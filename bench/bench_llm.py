@@ -286,7 +286,7 @@ def main() -> int:
         cache.mkdir(parents=True, exist_ok=True)
         for fmt in ("q4_0", "q8_0"):
             models.append((f"TinyLlama-1.1B shape {fmt.upper()} (random)", tinyllama_gguf(fmt, cache), 64, 32))
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
         ap.error("--rounds must be >= 1")
     bw, bw_how = bandwidth_gbs(threads)
@@ -307,7 +307,7 @@ def main() -> int:
                 q = None
                 # decode reads every weight byte once per token (the KV cache is small next to them)
                 bw_use = r["decode_tok_s"] * bpt / 1e9 / gbs
-                label = name if rounds == 1 else f"{name[:28]:28} rd {k + 1}"
+                label = name if rounds == 1 else f"{name[:27]:27} rd {k + 1:<3}"
                 print(f"{label:34} {t:>3} {r['prefill_tok_s']:>11.1f} {r['decode_tok_s']:>10.1f} {r['ttft_s']:>7.3f} "
                       f"{r['load_s']:>6.3f} {r['peak_rss'] / 2**20:>7.0f} {(r['file_bytes'] + r['kv_bytes']) / 2**20:>10.0f} "
                       f"{bw_use:>6.0%} {r['cpu_ms_per_tok']:>10.2f}")
