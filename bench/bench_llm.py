@@ -11,8 +11,9 @@ runs the same GGUF in the same way and the ratio is printed.
 
 On a shared machine the speed of the cores and of memory drifts within minutes, so a ratio of two
 runs taken far apart says little. Each (model, threads) therefore runs in rounds, back to back:
-edgeai, the read-bandwidth probe, llama.cpp. Each round prints its row and ratios; the targets are
-judged on the median over the rounds of each round's ratio.
+edgeai then the read-bandwidth probe, and llama.cpp (after them in rounds 1, 3, ..., before them in
+rounds 2, 4, ...). Each round prints its row and ratios; the targets are judged on the median over
+the rounds of each round's ratio.
 
 The bandwidth column divides decode's bytes per token (every weight tensor, minus an untied token
 embedding of which one row is read) by the C streaming read of membw.py, the same ceiling
@@ -137,6 +138,7 @@ def child_llama_cpp(path: str, threads: int, n_prompt: int, n_decode: int) -> di
     t0 = time.perf_counter()
     # n_threads_batch (prefill) defaults to every CPU: pin both to the thread count under test
     m = llama_cpp.Llama(path, n_ctx=n_prompt + n_decode + 8, n_threads=threads, n_threads_batch=threads, verbose=False)
+    t_load = time.perf_counter() - t0
     rng = np.random.default_rng(1)
     ids = [int(i) for i in rng.integers(300, m.n_vocab() - 1, n_prompt)]
     t = time.perf_counter()
@@ -146,7 +148,7 @@ def child_llama_cpp(path: str, threads: int, n_prompt: int, n_decode: int) -> di
     for _ in range(n_decode):
         m.eval([int(np.argmax(m.scores[m.n_tokens - 1]))])
     decode = n_decode / (time.perf_counter() - t)
-    return {"load_s": time.perf_counter() - t0, "prefill_tok_s": prefill, "decode_tok_s": decode,
+    return {"load_s": t_load, "prefill_tok_s": prefill, "decode_tok_s": decode,
             "peak_rss": peak_rss()}
 
 
@@ -257,7 +259,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=None,
-                    help="rounds per (model, threads): edgeai, bandwidth, llama.cpp back to back (default 3, --quick 1)")
+                    help="rounds per (model, threads): edgeai + bandwidth probe and llama.cpp back to back "
+                         "(default 3, --quick 1)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -291,7 +294,7 @@ def main() -> int:
         ap.error("--rounds must be >= 1")
     bw, bw_how = bandwidth_gbs(threads)
     print(f"read bandwidth ({bw_how}): " + ", ".join(f"{t} thr {bw[t]:.1f} GB/s" for t in threads)
-          + f"; measured again in every round")
+          + "; measured again in every round")
     hdr = (f"{'model':34} {'thr':>3} {'prefill t/s':>11} {'decode t/s':>10} {'TTFT s':>7} {'load s':>6} "
            f"{'RSS MB':>7} {'file+KV MB':>10} {'BW use':>7} {'CPU ms/tok':>10}")
     print(hdr)
@@ -302,9 +305,10 @@ def main() -> int:
         for t in threads:
             per_round = []
             for k in range(rounds):
+                # rounds 2, 4, ... run llama.cpp first, so neither side always follows the other
+                q = run_child("llama_cpp", path, t, n_p, n_d) if have_llama_cpp and k % 2 else None
                 r = run_child("edgeai", path, t, n_p, n_d)
                 gbs = bandwidth_gbs([t])[0][t]  # right after the decode it is compared with
-                q = None
                 # decode reads every weight byte once per token (the KV cache is small next to them)
                 bw_use = r["decode_tok_s"] * bpt / 1e9 / gbs
                 label = name if rounds == 1 else f"{name[:27]:27} rd {k + 1:<3}"
@@ -312,7 +316,8 @@ def main() -> int:
                       f"{r['load_s']:>6.3f} {r['peak_rss'] / 2**20:>7.0f} {(r['file_bytes'] + r['kv_bytes']) / 2**20:>10.0f} "
                       f"{bw_use:>6.0%} {r['cpu_ms_per_tok']:>10.2f}")
                 if have_llama_cpp:
-                    q = run_child("llama_cpp", path, t, n_p, n_d)
+                    if q is None:
+                        q = run_child("llama_cpp", path, t, n_p, n_d)
                     print(f"{'  llama.cpp (llama-cpp-python)':34} {t:>3} {q['prefill_tok_s']:>11.1f} {q['decode_tok_s']:>10.1f} "
                           f"{'':>7} {q['load_s']:>6.3f} {q['peak_rss'] / 2**20:>7.0f}   edgeai/llama.cpp: prefill "
                           f"{r['prefill_tok_s'] / q['prefill_tok_s']:.2f}x, decode {r['decode_tok_s'] / q['decode_tok_s']:.2f}x")
