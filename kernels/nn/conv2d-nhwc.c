@@ -107,33 +107,57 @@ typedef struct {
     float *tbuf;           /* per thread: in_w * in_c floats */
 } pack_job;
 
-/* dst[w*c + ch] = src[ch*plane + w] * s for one image row: 4x4 SSE2 transposes, scalar edges */
-static void row_to_hwc(const float *src, int64_t plane, int64_t c, int64_t w, float s, float *dst) {
-    int64_t ch = 0;
+/* dst[j * ds + i] = src[i * ss + j] * s, plus b[j] (0 when b is NULL) if add, for i < rows, j < cols:
+ * the input's NCHW -> NHWC rows (no add) and the [pixels, channels] -> NCHW conv epilogue (add).
+ * SSE2: 4 x 4 transposes; else 8 columns per pass, so that the 8 values read from a source row
+ * share a cache line; the last columns one at a time. A multiply then an add, each rounded: every
+ * path gives the same bits. */
+static void transpose_scaled(const float *src, int64_t ss, int64_t rows, int64_t cols, float *dst, int64_t ds,
+                             float s, int add, const float *b) {
+    int64_t j0 = 0;
 #if defined(__SSE2__)
     const __m128 vs = _mm_set1_ps(s);
-    for (; ch + 4 <= c; ch += 4) {
-        const float *r0 = src + ch * plane, *r1 = r0 + plane, *r2 = r1 + plane, *r3 = r2 + plane;
-        int64_t x = 0;
-        for (; x + 4 <= w; x += 4) {
-            __m128 a = _mm_mul_ps(_mm_loadu_ps(r0 + x), vs), b = _mm_mul_ps(_mm_loadu_ps(r1 + x), vs);
-            __m128 cc = _mm_mul_ps(_mm_loadu_ps(r2 + x), vs), d = _mm_mul_ps(_mm_loadu_ps(r3 + x), vs);
-            _MM_TRANSPOSE4_PS(a, b, cc, d);
-            _mm_storeu_ps(dst + (x + 0) * c + ch, a);
-            _mm_storeu_ps(dst + (x + 1) * c + ch, b);
-            _mm_storeu_ps(dst + (x + 2) * c + ch, cc);
-            _mm_storeu_ps(dst + (x + 3) * c + ch, d);
+    for (; j0 + 4 <= cols; j0 += 4) {
+        const __m128 vb = b ? _mm_loadu_ps(b + j0) : _mm_setzero_ps();
+        float *d = dst + j0 * ds;
+        int64_t i = 0;
+        for (; i + 4 <= rows; i += 4) {
+            __m128 r0 = _mm_mul_ps(_mm_loadu_ps(src + (i + 0) * ss + j0), vs);
+            __m128 r1 = _mm_mul_ps(_mm_loadu_ps(src + (i + 1) * ss + j0), vs);
+            __m128 r2 = _mm_mul_ps(_mm_loadu_ps(src + (i + 2) * ss + j0), vs);
+            __m128 r3 = _mm_mul_ps(_mm_loadu_ps(src + (i + 3) * ss + j0), vs);
+            if (add) {
+                r0 = _mm_add_ps(r0, vb);
+                r1 = _mm_add_ps(r1, vb);
+                r2 = _mm_add_ps(r2, vb);
+                r3 = _mm_add_ps(r3, vb);
+            }
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            _mm_storeu_ps(d + i, r0);
+            _mm_storeu_ps(d + ds + i, r1);
+            _mm_storeu_ps(d + 2 * ds + i, r2);
+            _mm_storeu_ps(d + 3 * ds + i, r3);
         }
-        for (; x < w; x++) {
-            dst[x * c + ch] = r0[x] * s;
-            dst[x * c + ch + 1] = r1[x] * s;
-            dst[x * c + ch + 2] = r2[x] * s;
-            dst[x * c + ch + 3] = r3[x] * s;
-        }
+        for (; i < rows; i++)
+            for (int q = 0; q < 4; q++) {
+                const float v = src[i * ss + j0 + q] * s;
+                d[q * ds + i] = add ? v + (b ? b[j0 + q] : 0.0f) : v;
+            }
     }
 #endif
-    for (; ch < c; ch++)
-        for (int64_t x = 0; x < w; x++) dst[x * c + ch] = src[ch * plane + x] * s;
+    for (; j0 + 8 <= cols; j0 += 8) {
+        float bo[8];
+        for (int q = 0; q < 8; q++) bo[q] = b ? b[j0 + q] : 0.0f;
+        float *d = dst + j0 * ds;
+        for (int64_t i = 0; i < rows; i++) {
+            const float *r = src + i * ss + j0;
+            for (int q = 0; q < 8; q++) d[q * ds + i] = add ? r[q] * s + bo[q] : r[q] * s;
+        }
+    }
+    for (; j0 < cols; j0++) {
+        const float bo = b ? b[j0] : 0.0f;
+        for (int64_t i = 0; i < rows; i++) dst[j0 * ds + i] = add ? src[i * ss + j0] * s + bo : src[i * ss + j0] * s;
+    }
 }
 
 /* one task = one padded row (b, yp) of xq */
@@ -152,11 +176,11 @@ static void pack_row(void *ctx, int64_t t, int thread) {
     const int64_t plane = g->in_h * g->in_w;
     const float *src = j->x + b * g->in_c * plane + iy * g->in_w;
     if (!j->quant) {
-        row_to_hwc(src, plane, g->in_c, g->in_w, j->scale, (float *)(row + left));
+        transpose_scaled(src, plane, g->in_c, g->in_w, (float *)(row + left), g->in_c, j->scale, 0, NULL);
         return;
     }
     float *tb = j->tbuf + (size_t)thread * (size_t)(g->in_w * g->in_c);
-    row_to_hwc(src, plane, g->in_c, g->in_w, j->scale, tb);
+    transpose_scaled(src, plane, g->in_c, g->in_w, tb, g->in_c, j->scale, 0, NULL);
     /* C is a multiple of the block: the row's blocks never straddle two pixels */
     j->quant(tb, row + left, g->in_w * g->in_c);
 }
@@ -256,46 +280,8 @@ static void conv_tile(void *ctx, int64_t t, int thread) {
         for (int64_t i = 0; i < m; i++)
             for (int64_t c = 0; c < n; c++) j->dot(k, &o[i * n + c], w + (size_t)c * j->wrow, a + (size_t)i * as);
     }
-    /* [m pixels, n channels] -> y[b, gi*og + j0 + c, p0 .. p0+m), several channels at a time: a
-     * pixel's products share a cache line (one channel at a time reads a line per product when
-     * n >= 16). SSE2: 4 pixels x 4 channels, scale and bias per channel lane, a 4 x 4 transpose;
-     * else 8 channels per pass; the last n % 4 (n % 8) channels one at a time. */
-    int64_t c0 = 0;
-#if defined(__SSE2__)
-    const __m128 vys = _mm_set1_ps(ys);
-    for (; c0 + 4 <= n; c0 += 4) {
-        const __m128 vb = bias ? _mm_loadu_ps(bias + c0) : _mm_setzero_ps();
-        float *dst = yb + c0 * ld;
-        int64_t i = 0;
-        for (; i + 4 <= m; i += 4) {
-            __m128 r0 = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(o + (i + 0) * n + c0), vys), vb);
-            __m128 r1 = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(o + (i + 1) * n + c0), vys), vb);
-            __m128 r2 = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(o + (i + 2) * n + c0), vys), vb);
-            __m128 r3 = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(o + (i + 3) * n + c0), vys), vb);
-            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-            _mm_storeu_ps(dst + i, r0);
-            _mm_storeu_ps(dst + ld + i, r1);
-            _mm_storeu_ps(dst + 2 * ld + i, r2);
-            _mm_storeu_ps(dst + 3 * ld + i, r3);
-        }
-        for (; i < m; i++)
-            for (int q = 0; q < 4; q++) dst[q * ld + i] = o[i * n + c0 + q] * ys + (bias ? bias[c0 + q] : 0.0f);
-    }
-#endif
-    for (; c0 + 8 <= n; c0 += 8) {
-        float bo[8];
-        for (int q = 0; q < 8; q++) bo[q] = bias ? bias[c0 + q] : 0.0f;
-        float *dst = yb + c0 * ld;
-        for (int64_t i = 0; i < m; i++) {
-            const float *src = o + i * n + c0;
-            for (int q = 0; q < 8; q++) dst[q * ld + i] = src[q] * ys + bo[q];
-        }
-    }
-    for (; c0 < n; c0++) {
-        const float bo = bias ? bias[c0] : 0.0f;
-        float *dst = yb + c0 * ld;
-        for (int64_t i = 0; i < m; i++) dst[i] = o[i * n + c0] * ys + bo;
-    }
+    /* [m pixels, n channels] -> y[b, gi*og + j0 + c, p0 .. p0+m) */
+    transpose_scaled(o, n, m, n, yb, ld, ys, 1, bias);
 }
 
 int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
