@@ -88,21 +88,31 @@ def best_of(runs: int, fn) -> tuple:
 
 # ---- one configuration, in a child process --------------------------------------------------------------------
 
-def run_terrain(variant: str, threads: int, runs: int) -> dict:
+def terrain_path(variant: str) -> Path:
+    """The terrain UNet file a variant runs: the float32 original, ORT's quantization or edgeai's."""
     from edgeai.diffusion._cache import quantized_model
-    from edgeai.onnx import InferenceSession
     from edgeai.pypi_models import fetch_pypi_file
     src = fetch_pypi_file("terrain-consistency-unet")
-    path = {"ort-f32": src, "ort-int8": None, "ort-4bit": None}.get(variant)
-    if variant.startswith("ort-") and variant != "ort-f32":
-        path = ort_quantized(src, variant[4:])
-        if variant == "ort-4bit" and count_ops(path, {"MatMulNBits"}) == 0:
-            return {"note": "MatMulNBits quantizes MatMul only; this model's weights are in Conv/Gemm"}
-    elif variant.startswith("edgeai-"):
-        path = quantized_model(src, variant[7:], cache_dir())
+    if variant == "ort-f32":
+        return src
+    if variant.startswith("ort-"):
+        return ort_quantized(src, variant[4:])
+    return quantized_model(src, variant[7:], cache_dir())
+
+
+def terrain_feeds() -> dict:
+    """One fixed input: noise at sigma_max, difficulty 40."""
     rng = np.random.default_rng(0)
-    feeds = {"noisy": (rng.standard_normal((1, 1, 128, 128)) * 80).astype(np.float32),
-             "sigma": np.array([80.0], np.float32), "difficulty": np.array([40.0], np.float32)}
+    return {"noisy": (rng.standard_normal((1, 1, 128, 128)) * 80).astype(np.float32),
+            "sigma": np.array([80.0], np.float32), "difficulty": np.array([40.0], np.float32)}
+
+
+def run_terrain(variant: str, threads: int, runs: int) -> dict:
+    from edgeai.onnx import InferenceSession
+    path = terrain_path(variant)
+    if variant == "ort-4bit" and count_ops(path, {"MatMulNBits"}) == 0:
+        return {"note": "MatMulNBits quantizes MatMul only; this model's weights are in Conv/Gemm"}
+    feeds = terrain_feeds()
     sess = InferenceSession(path, threads=threads)
     y = sess.run(None, feeds)[0]
     dt, cpu = best_of(runs, lambda: sess.run(None, feeds))
@@ -139,17 +149,9 @@ H2H_VARIANTS = ["ort-f32", "ort-int8", "edgeai-q8_0", "edgeai-q4_0"]
 
 def child_h2h(threads: int, runs: int) -> None:
     """Terrain UNet: every H2H variant's session in this one process, timed in turn, ``runs`` rounds."""
-    from edgeai.diffusion._cache import quantized_model
     from edgeai.onnx import InferenceSession
-    from edgeai.pypi_models import fetch_pypi_file
-    src = fetch_pypi_file("terrain-consistency-unet")
-    paths = {"ort-f32": src, "ort-int8": ort_quantized(src, "int8"),
-             "edgeai-q8_0": quantized_model(src, "q8_0", cache_dir()),
-             "edgeai-q4_0": quantized_model(src, "q4_0", cache_dir())}
-    rng = np.random.default_rng(0)
-    feeds = {"noisy": (rng.standard_normal((1, 1, 128, 128)) * 80).astype(np.float32),
-             "sigma": np.array([80.0], np.float32), "difficulty": np.array([40.0], np.float32)}
-    sessions = {v: InferenceSession(paths[v], threads=threads) for v in H2H_VARIANTS}
+    feeds = terrain_feeds()
+    sessions = {v: InferenceSession(terrain_path(v), threads=threads) for v in H2H_VARIANTS}
     for s in sessions.values():
         s.run(None, feeds)
     times = {v: [] for v in H2H_VARIANTS}

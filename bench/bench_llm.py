@@ -167,7 +167,8 @@ def bandwidth_gbs(threads):
     one bench_matmul.py judges its GEMV targets by), else numpy sums over a 512 MB array (a lower
     bound: numpy's sum is not a pure read loop) when no C compiler is at hand."""
     try:
-        sys.path.insert(0, str(HERE))
+        if str(HERE) not in sys.path:  # called once per round
+            sys.path.insert(0, str(HERE))
         import membw
         gbs, _ = membw.measure_bandwidth(threads, passes=3)
         return gbs, "C streaming read (membw.py)"
