@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../blocks.h"
+#include "softmax.h"
 
 #define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
 #define MAX_SEG 3
@@ -369,22 +370,6 @@ static float dot_f32(const float *h, const float *x, int n) {
     return (a0 + a1) + (a2 + a3);
 }
 
-/* sc[t] = exp(scale sc[t] - mx) for t in [c0, c1), mx their max (returned in *mx); returns their sum */
-static float exp_chunk(float *sc, int c0, int c1, float scale, float *mx) {
-    float mv = -INFINITY;
-    for (int t = c0; t < c1; t++) {
-        sc[t] *= scale;
-        if (sc[t] > mv) mv = sc[t];
-    }
-    float sum = 0.f;
-    for (int t = c0; t < c1; t++) {
-        sc[t] = expf(sc[t] - mv);
-        sum += sc[t];
-    }
-    *mx = mv;
-    return sum;
-}
-
 static void attn_task(void *ctx, int64_t task, int thread) {
     (void)thread;
     const attn_job *j = (const attn_job *)ctx;
@@ -415,7 +400,7 @@ static void attn_task(void *ctx, int64_t task, int thread) {
         }
     for (int gi = 0; gi < g; gi++) {
         const size_t pi = (size_t)(h0 + gi) * mc + c;
-        ws->part_l[pi] = exp_chunk(sc0 + (size_t)gi * n_ctx, c0, c1, m->attn_scale, &ws->part_m[pi]);
+        ws->part_l[pi] = ea_softmax_chunk(sc0 + (size_t)gi * n_ctx + c0, n, m->attn_scale, &ws->part_m[pi]);
     }
     /* o[gi, i] = sum_t p[gi, t] V[i, t], V stored transposed (hd x n_ctx): on the tile kernel,
      * weight rows = the hd rows of V^T (n_ctx apart), their columns c0..c1-1 */

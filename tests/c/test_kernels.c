@@ -12,6 +12,8 @@
  *   gemm       : every s[i, j] of the tile against the ref dot, same tolerance; nothing written
  *                outside the m x n tile (lds > n, padded strides); float formats also in the
  *                layout of attention (rows of k elements inside much wider rows, see check_gemm_wide).
+ * Once per run, not per variant: the decode attention's softmax (kernels/model/softmax.c) against
+ * double exp (check_softmax).
  * The reference of an (op, format) is its registered __ref; where the registry has none yet, the
  * scalar model in oracle.c stands in (and the run says "vs oracle").
  * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
@@ -29,6 +31,7 @@
 #include "edgeai_kernels.h"
 #include "oracle.h"
 #include "core/cpu.h" /* ea_cpu_feature_name */
+#include "model/softmax.h"
 
 /* ---- tolerances ------------------------------------------------------------------------------ */
 
@@ -572,6 +575,82 @@ static int check_expect(const char *name) {
     return errors;
 }
 
+/* ---- attention softmax (kernels/model/softmax.c) --------------------------------------------- */
+
+#define SOFTMAX_REL_TOL 3e-7 /* the header's promise for e^x, x >= -87 */
+
+/* e^x over a dense grid of [-87, 0] and the edges, then softmax chunks of every length 1..70 and a
+ * long one against double, with NaN / -inf / far-below entries. Also: the result must not depend
+ * on where a chunk starts (the vector loop's alignment) -- exp of x[i] is a function of x[i]. */
+static void check_softmax(void) {
+    const int before = g_fail;
+    enum { G = 1 << 16 };
+    static float x[G], y[G];
+    for (int i = 0; i < G; i++) x[i] = y[i] = -87.0f * (float)i / (float)(G - 1);
+    double want = 0.0;
+    for (int i = 0; i < G; i++) want += exp((double)x[i]);
+    const float sum = ea_exp_neg_sum(y, G);
+    double worst = 0.0;
+    int iw = 0;
+    for (int i = 0; i < G; i++) {
+        const double e = exp((double)x[i]), r = fabs((double)y[i] - e) / e;
+        if (!(r <= worst)) worst = r, iw = i;
+    }
+    g_checked++;
+    if (!(worst <= SOFTMAX_REL_TOL))
+        fail("ea_exp_neg_sum", "e^%.9g = %.9g, double %.12g: rel. error %.3g > %.1g", x[iw], y[iw], exp((double)x[iw]),
+             worst, SOFTMAX_REL_TOL);
+    g_checked++;
+    if (!(fabs(sum - want) <= 1e-5 * want)) fail("ea_exp_neg_sum", "sum %.9g, double %.12g", sum, want);
+    /* edges: exactly 1 at 0; 0 below -87 and at -inf; NaN stays NaN */
+    float e[8] = {0.0f, -0.0f, -87.5f, -1e30f, -INFINITY, NAN, -1e-30f, -86.99f};
+    ea_exp_neg_sum(e, 8);
+    g_checked++;
+    if (!(e[0] == 1.0f && e[1] == 1.0f && e[2] == 0.0f && e[3] == 0.0f && e[4] == 0.0f && isnan(e[5]) &&
+          e[6] == 1.0f && e[7] > 0.0f && isfinite(e[7])))
+        fail("ea_exp_neg_sum", "edges: e^0 %g, e^-0 %g, e^-87.5 %g, e^-1e30 %g, e^-inf %g, e^nan %g, e^-1e-30 %g, e^-86.99 %g",
+             e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
+
+    /* chunks: s[t] = scale * s[t] then e^(s - max) */
+    static float s0[1100], s1[1100 + 3];
+    for (int n = 1; n <= 1100; n = n < 70 ? n + 1 : n + 1030) {
+        for (int trial = 0; trial < 3; trial++) {
+            const float scale = trial == 2 ? 1.0f : 0.125f;
+            for (int t = 0; t < n; t++) s0[t] = (float)((urand() * 2.0 - 1.0) * (trial == 1 ? 400.0 : 30.0));
+            if (trial == 2 && n > 3) s0[n / 2] = -INFINITY, s0[n - 1] = -1e30f;
+            double mx = -INFINITY;
+            for (int t = 0; t < n; t++)
+                if ((double)s0[t] * scale > mx) mx = (double)s0[t] * scale;
+            const int off = n % 4; /* a start at every alignment */
+            memcpy(s1 + off, s0, (size_t)n * sizeof(float));
+            float got_mx;
+            const float got = ea_softmax_chunk(s1 + off, n, scale, &got_mx);
+            double ref = 0.0, err = 0.0;
+            for (int t = 0; t < n; t++) {
+                const double sc = (double)(s0[t] * scale), p = exp(sc - mx);
+                ref += p;
+                const double d = fabs((double)s1[off + t] - p);
+                /* the float product and difference are exact up to one rounding of s - max: ~|s| ulp */
+                const double tol = SOFTMAX_REL_TOL * p + 1.2e-7 * fabs(sc - mx) * p + (sc - mx < -86.9 ? 2e-38 : 0.0);
+                if (d > tol && d - tol > err) err = d - tol;
+            }
+            g_checked++;
+            if ((float)mx != got_mx || err > 0.0 || !(fabs(got - ref) <= 1e-6 * ref))
+                fail("ea_softmax_chunk", "n %d trial %d: max %.9g (want %.9g), sum %.9g (double %.12g), worst excess %.3g", n,
+                     trial, got_mx, (float)mx, got, ref, err);
+        }
+    }
+    /* a NaN score is not the maximum, and makes the sum NaN */
+    float nanrow[5] = {1.0f, NAN, 3.0f, 2.0f, 0.5f};
+    float mxn;
+    const float sn = ea_softmax_chunk(nanrow, 5, 1.0f, &mxn);
+    g_checked++;
+    if (!(mxn == 3.0f && isnan(sn) && isnan(nanrow[1]) && nanrow[2] == 1.0f))
+        fail("ea_softmax_chunk", "NaN row: max %g, sum %g", mxn, sn);
+    printf("%s ea_softmax_chunk, ea_exp_neg_sum (vs double exp; worst e^x rel. error %.3g)\n",
+           g_fail == before ? "ok  " : "FAIL", worst);
+}
+
 /* ---- main -------------------------------------------------------------------------------------- */
 
 static int usage(void) {
@@ -643,6 +722,7 @@ int main(int argc, char **argv) {
                strncmp(ref->name, "oracle", 6) == 0 ? "oracle" : "ref");
         fflush(stdout);
     }
+    if (!g_filter || strstr("softmax", g_filter)) check_softmax();
     int exp_errors = expect ? check_expect(expect) : 0;
     printf("%d checks, %d failures, %d variants skipped (unsupported here)%s\n", g_checked, g_fail + exp_errors,
            g_skipped, g_verbose ? "" : "");
