@@ -290,6 +290,27 @@ def test_hwc_conv_matches_ort(c, o, k, g, s, pads, d):
         assert np.abs(y - ref).max() <= tol * np.abs(ref).max(), fmt
 
 
+@pytest.mark.parametrize("o", [24, 40])
+def test_hwc_conv_large_image_partial_pixel_tiles(o):
+    """A 37x41 output: 1517 pixels, so the last pixel tile is partial both for the 128-pixel tiles
+    of <= 32 output channels and the 64-pixel tiles of more; also the same bits on 1 and 2 threads."""
+    from edgeai.onnx import im2col
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 32, 37, 41)).astype(np.float32)
+    w = rng.standard_normal((o, 32, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    ref = ort_run(one_node_model("Conv", ["x", "w", "b"], {"w": w, "b": b},
+                                 dict(pads=[1, 1, 1, 1]), x.shape), x)
+    rows = w.transpose(0, 2, 3, 1).reshape(o, -1)
+    for fmt, tol in (("f32", 1e-5), ("q8_0", 0.03), ("q4_0", 0.15)):
+        y = run_conv(x, edgeai.quantize(rows, fmt).data, b, _hwc_params(fmt, 32, o, 3, 3, 1, 1, 1, [1, 1, 1, 1], 1, 1))
+        assert np.abs(y - ref).max() <= tol * np.abs(ref).max(), fmt
+    kw = dict(out_channels=o, kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1)
+    wq = edgeai.quantize(rows, "q8_0")
+    np.testing.assert_array_equal(im2col.conv2d_nhwc(x, wq, b, threads=1, **kw),
+                                  im2col.conv2d_nhwc(x, wq, b, threads=2, **kw))
+
+
 def test_quantize_picks_the_hwc_layout_when_channels_are_whole_blocks(tmp_path):
     rng = np.random.default_rng(8)
     for c, layout in ((64, "hwc"), (8, None)):
