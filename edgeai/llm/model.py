@@ -155,7 +155,8 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
     # heads h = kv * g + j share kv head `kv`
     qg = np.ascontiguousarray(q.transpose(1, 0, 2)).reshape(kvh, g * T, hd)  # (kv, g*T, hd)
     kt = np.ascontiguousarray(kc.transpose(0, 2, 1), dtype=np.float32)      # (kv, hd, S)
-    scores = np.matmul(qg, kt) * np.float32(cfg.attn_scale)                 # (kv, g*T, S)
+    scores = np.matmul(qg, kt)                                              # (kv, g*T, S)
+    scores *= np.float32(cfg.attn_scale)  # in place: one (kv, g*T, S) array at a time, not two
     scores = scores.reshape(kvh, g, T, S)
     qpos = pos0 + np.arange(T)[:, None]
     kpos = np.arange(S)[None, :]
@@ -171,9 +172,36 @@ def attention(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, pos0: int, cfg: Mod
     return np.ascontiguousarray(out.reshape(H, T, hd).transpose(1, 0, 2)).reshape(T, H * hd)
 
 
+PREFILL_SCORES_BYTES = 8 << 20  # attention scores of one prefill batch, (n_head, T, S) float32
+
+
+def prefill_batch(cfg: ModelConfig, s_max: int) -> int:
+    """Tokens per prefill batch, so that one batch's attention scores stay within PREFILL_SCORES_BYTES.
+
+    A 1500-token prompt in one batch made SmolLM2's scores (9, 1500, 1500) float32: 81 MB, and peak
+    RSS 240 MB over the process before it (file + KV cache + 110 MB); at 8192 tokens they would be
+    2.4 GB. With 8 MB batches (155 tokens there) it is file + KV cache + 20 MB, and the prefill ran
+    1.6x faster (the scores stay in cache). Batches of >= 64 tokens keep the GEMM path's rows full.
+
+    Args:
+        cfg: the model's config.
+        s_max: context length at the end of the prompt (cache position + prompt tokens).
+    Returns:
+        batch size in tokens (>= 64).
+    """
+    return max(64, PREFILL_SCORES_BYTES // (4 * cfg.n_head * max(int(s_max), 1)))
+
+
 def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
             threads: Optional[int] = None) -> np.ndarray:
-    """Run ``tokens`` at positions ``cache.pos ..`` (see :func:`forward_pass`) with numpy's BLAS on one thread."""
+    """Run ``tokens`` at positions ``cache.pos ..`` (see :func:`forward_pass`) with numpy's BLAS on one
+    thread, in batches of :func:`prefill_batch` tokens (each batch attends to the cache the earlier
+    ones filled, so the result is that of one batch up to float rounding)."""
+    step = prefill_batch(cfg, cache.pos + len(tokens))
+    if len(tokens) > step:
+        outs = [forward(cfg, w, tokens[a:a + step], cache, all_logits=all_logits, threads=threads)
+                for a in range(0, len(tokens), step)]
+        return np.concatenate(outs) if all_logits else outs[-1]
     # attention's largest BLAS products are (g*T, hd) x (hd, S) with S = cache.pos + T: OpenBLAS
     # runs products of up to 65536 * 4 multiply-adds on one thread anyway, and finding its thread
     # control (threadpoolctl scans the loaded libraries, ~40 ms) is then time to first token lost
