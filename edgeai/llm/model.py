@@ -181,7 +181,7 @@ def prefill_batch(cfg: ModelConfig, s_max: int) -> int:
     A 1500-token prompt in one batch made SmolLM2's scores (9, 1500, 1500) float32: 81 MB, and peak
     RSS 240 MB over the process before it (file + KV cache + 110 MB); at 8192 tokens they would be
     2.4 GB. With 8 MB batches (155 tokens there) it is file + KV cache + 20 MB, and the prefill ran
-    1.6x faster (the scores stay in cache). Batches of >= 64 tokens keep the GEMM path's rows full.
+    1.4-1.6x faster (the scores stay in cache). Batches of >= 64 tokens keep the GEMM path's rows full.
 
     Args:
         cfg: the model's config.
