@@ -8,8 +8,9 @@
  *     low nibbles = elements 0..15, high nibbles = 16..31), so the activations are rearranged once
  *     per call into the same pair layout ("prep");
  *   - the partial sums are reduced with vphaddw/vphaddd to one vector of 8 block sums, and the
- *     scales are applied to all 8 blocks at once: 8 fp16 d_w gathered by scalar loads (q4_1's d and
- *     m: by 4 loads and a shuffle), one vcvtph2ps, times the 8 d_a of the prep, one FMA. No
+ *     scales are applied to all 8 blocks at once: 8 fp16 d_w gathered (4-bit formats: 4 loads and
+ *     in-lane shuffles, q4_1 with its m; q8_0: scalar loads), one vcvtph2ps, times the 8 d_a of
+ *     the prep, one FMA. No
  *     per-block float work, no per-block broadcast, one horizontal sum per output.
  *   q4_0: sum((q - 8) a) = sum(q a) - 8 sum(a); the -8 sum(a) of each block is in the prep.
  *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s, s = d_a sum(a) from the q8_1 block; the 8
@@ -98,22 +99,45 @@ static inline __attribute__((always_inline)) __m256 ea256_gather_h8(const int fm
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
-/* q4_1: the 8 (d, m) fp16 pairs of a full group (20-byte blocks) as floats in the reduced order. A
- * 32-byte load at a pair's start holds block 2q's (d, m) in dword 0 and block 2q+1's in dword 5;
- * vpermd + blend collect the 8 dwords, one vpshufb + vpermq split them into 8 d and 8 m. Cheaper than
- * two 8-way scalar gathers (q4_1 is the only format with two scales per block). */
+/* vpshufb controls for the full-group scale gathers below: load q's control moves the low lane's
+ * bytes lo, lo+1 and the high lane's bytes hi, hi+1 to word q of their lane (all other bytes 0);
+ * q4_1 also moves lo+2, lo+3 and hi+2, hi+3 (the m) to word 4 + q. */
+#define EA256_SCALE_CTRL(q, lo, hi, m)                                                                        \
+    _mm256_setr_epi8(q == 0 ? lo : -1, q == 0 ? lo + 1 : -1, q == 1 ? lo : -1, q == 1 ? lo + 1 : -1,         \
+                     q == 2 ? lo : -1, q == 2 ? lo + 1 : -1, q == 3 ? lo : -1, q == 3 ? lo + 1 : -1,         \
+                     m && q == 0 ? lo + 2 : -1, m && q == 0 ? lo + 3 : -1, m && q == 1 ? lo + 2 : -1,          \
+                     m && q == 1 ? lo + 3 : -1, m && q == 2 ? lo + 2 : -1, m && q == 2 ? lo + 3 : -1,          \
+                     m && q == 3 ? lo + 2 : -1, m && q == 3 ? lo + 3 : -1,                                   \
+                     q == 0 ? hi : -1, q == 0 ? hi + 1 : -1, q == 1 ? hi : -1, q == 1 ? hi + 1 : -1,         \
+                     q == 2 ? hi : -1, q == 2 ? hi + 1 : -1, q == 3 ? hi : -1, q == 3 ? hi + 1 : -1,         \
+                     m && q == 0 ? hi + 2 : -1, m && q == 0 ? hi + 3 : -1, m && q == 1 ? hi + 2 : -1,          \
+                     m && q == 1 ? hi + 3 : -1, m && q == 2 ? hi + 2 : -1, m && q == 2 ? hi + 3 : -1,          \
+                     m && q == 3 ? hi + 2 : -1, m && q == 3 ? hi + 3 : -1)
+
+/* The scales of a full group of 4-bit blocks, in the reduced order [0 2 4 6 | 1 3 5 7]. A 32-byte
+ * load at block 2q's start holds its scales in the low lane (byte 0) and block 2q+1's in the high
+ * lane (byte WB - 16: 2 for q4_0's 18-byte blocks, 4 for q4_1's 20): in-lane vpshufb puts them in
+ * word q of their lanes, which is the reduced order lane by lane, and one vpermq joins the lanes.
+ * 4 loads + 4 vpshufb + 3 vpor + vpermq, against 8 scalar loads and ~14 ops to assemble them
+ * (q4_0) or 4 vpermd + 3 vpblendd + vpshufb (q4_1). The loads stay inside the group.
+ * q4_0: the 8 d. */
+static inline __attribute__((always_inline)) __m256 ea256_gather_d8_q4_0(const uint8_t *wg) {
+    __m256i g = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)wg), EA256_SCALE_CTRL(0, 0, 2, 0));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 36)), EA256_SCALE_CTRL(1, 0, 2, 0)));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 72)), EA256_SCALE_CTRL(2, 0, 2, 0)));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 108)), EA256_SCALE_CTRL(3, 0, 2, 0)));
+    /* lane 0 words 0-3: d0 d2 d4 d6; lane 1: d1 d3 d5 d7 -> qwords [0, 2] */
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(g, 0x08)));
+}
+
+/* q4_1: the 8 d and the 8 m. Per lane after the shuffles: words 0-3 the d, 4-7 the m. */
 static inline __attribute__((always_inline)) void ea256_gather_dm8(const uint8_t *wg, __m256 *d, __m256 *m) {
-    __m256i g = _mm256_setzero_si256();
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; q++) {
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(wg + 40 * q));
-        const __m256i p = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 5, 5, 5, 5));
-        g = q == 0 ? p : _mm256_blend_epi32(g, p, (1 << q) | (16 << q));
-    }
-    /* per lane: the 4 d to bytes 0-7, the 4 m to bytes 8-15; then the lanes' d halves together */
-    const __m256i sh = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
-                                        0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
-    const __m256i x = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, sh), 0xd8);
+    __m256i g = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)wg), EA256_SCALE_CTRL(0, 0, 4, 1));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 40)), EA256_SCALE_CTRL(1, 0, 4, 1)));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 80)), EA256_SCALE_CTRL(2, 0, 4, 1)));
+    g = _mm256_or_si256(g, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(wg + 120)), EA256_SCALE_CTRL(3, 0, 4, 1)));
+    /* [lane 0 d, lane 1 d, lane 0 m, lane 1 m] */
+    const __m256i x = _mm256_permute4x64_epi64(g, 0xd8);
     *d = _mm256_cvtph_ps(_mm256_castsi256_si128(x));
     *m = _mm256_cvtph_ps(_mm256_extracti128_si256(x, 1));
 }
@@ -186,6 +210,7 @@ static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt,
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + g * 8 * AB, g, 8);
         __m256 dw, mw;
         if (fmt == EA256_Q4_1) ea256_gather_dm8(wg, &dw, &mw);
+        else if (fmt == EA256_Q4_0) dw = ea256_gather_d8_q4_0(wg);
         else dw = ea256_gather_h8(fmt, wg, WB, 8);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[g])), acc);
         if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(mw, _mm256_load_ps(P->s[g]), accm);
