@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../blocks.h"
+#include "act.h"
 #include "softmax.h"
 
 #define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
@@ -254,8 +255,11 @@ static void gemv_task(void *ctx, int64_t t, int thread) {
     /* the same rows of up, then hb[r] = act(gate[r]) * up[r] while both are in L1 */
     seg_rows(&j->s[1], r0, r1);
     float *g = j->s[0].y, *u = j->s[1].y;
-    for (int64_t r = r0; r < r1; r++)
-        g[r] = (j->glu == 2 ? gelu_tanh(g[r]) : g[r] / (1.f + expf(-g[r]))) * u[r];
+    if (j->glu == 1) {
+        ea_silu_mul(g + r0, u + r0, r1 - r0);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) g[r] = gelu_tanh(g[r]) * u[r];
 }
 
 /* Rows per task for a matrix of `rows` rows of `row_bytes` bytes: about TASK_BYTES of weights, and

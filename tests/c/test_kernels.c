@@ -12,8 +12,8 @@
  *   gemm       : every s[i, j] of the tile against the ref dot, same tolerance; nothing written
  *                outside the m x n tile (lds > n, padded strides); float formats also in the
  *                layout of attention (rows of k elements inside much wider rows, see check_gemm_wide).
- * Once per run, not per variant: the decode attention's softmax (kernels/model/softmax.c) against
- * double exp (check_softmax).
+ * Once per run, not per variant: the decode step's softmax and SiLU (kernels/model/softmax.c, act.c)
+ * against double exp (check_softmax, check_silu).
  * The reference of an (op, format) is its registered __ref; where the registry has none yet, the
  * scalar model in oracle.c stands in (and the run says "vs oracle").
  * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
@@ -31,6 +31,7 @@
 #include "edgeai_kernels.h"
 #include "oracle.h"
 #include "core/cpu.h" /* ea_cpu_feature_name */
+#include "model/act.h"
 #include "model/softmax.h"
 
 /* ---- tolerances ------------------------------------------------------------------------------ */
@@ -651,6 +652,56 @@ static void check_softmax(void) {
            g_fail == before ? "ok  " : "FAIL", worst);
 }
 
+/* ---- SiLU gate (kernels/model/act.c) --------------------------------------------------------------- */
+
+/* g / (1 + e^-g) * u against double over [-100, 100] (e^x beyond its -87 / 88 ends on both sides),
+ * every length 1..9 at every start offset, and the special values. */
+static void check_silu(void) {
+    const int before = g_fail;
+    enum { G = 20001 };
+    static float g[G], u[G], g0[G];
+    for (int i = 0; i < G; i++) {
+        g0[i] = g[i] = -100.0f + 200.0f * (float)i / (float)(G - 1);
+        u[i] = (float)(urand() * 4.0 - 2.0);
+    }
+    ea_silu_mul(g, u, G);
+    double worst = 0.0;
+    int iw = -1;
+    for (int i = 0; i < G; i++) {
+        const double x = g0[i], ref = x / (1.0 + exp(-x)) * u[i];
+        const double excess = fabs((double)g[i] - ref) - (4e-7 * fabs(ref) + 1e-35);
+        if (!(excess <= worst)) worst = isnan(excess) ? INFINITY : excess, iw = i; /* NaN counts as a miss */
+    }
+    g_checked++;
+    if (iw >= 0)
+        fail("ea_silu_mul", "silu(%.9g) * %.9g = %.9g, double %.12g", g0[iw], u[iw], g[iw],
+             g0[iw] / (1.0 + exp(-(double)g0[iw])) * u[iw]);
+    /* short runs at every offset: the tail path must match the vector path bit for bit */
+    for (int n = 1; n <= 9; n++)
+        for (int off = 0; off < 4; off++) {
+            float a[16], b[16];
+            for (int i = 0; i < n; i++) a[i] = b[i] = g0[37 * (n + off) + 101 * i];
+            ea_silu_mul(a, u + 5, n);            /* alone: n % 4 tail lanes */
+            float big[16 + 4];
+            memcpy(big, b, sizeof(float) * (size_t)n);
+            for (int i = n; i < n + 4; i++) big[i] = 1.0f;
+            float ub[20];
+            memcpy(ub, u + 5, sizeof(float) * (size_t)n);
+            for (int i = n; i < n + 4; i++) ub[i] = 1.0f;
+            ea_silu_mul(big, ub, n + (4 - n % 4) % 4); /* the same values inside whole vectors */
+            g_checked++;
+            if (memcmp(a, big, sizeof(float) * (size_t)n) != 0) fail("ea_silu_mul", "n %d offset %d: tail differs from vector path", n, off);
+        }
+    float sg[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.5f, -88.5f, 1e-30f};
+    float su[8] = {3.0f, 3.0f, 2.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+    ea_silu_mul(sg, su, 8);
+    g_checked++;
+    if (!(sg[0] == 0.0f && sg[1] == 0.0f && sg[2] == INFINITY && isnan(sg[3]) && isnan(sg[4]) &&
+          fabsf(sg[5] - 88.5f) <= 1e-5f * 88.5f && fabsf(sg[6]) <= 1e-35f && fabsf(sg[7] - 5e-31f) <= 1e-36f))
+        fail("ea_silu_mul", "specials: %g %g %g %g %g %g %g %g", sg[0], sg[1], sg[2], sg[3], sg[4], sg[5], sg[6], sg[7]);
+    printf("%s ea_silu_mul (vs double; worst excess over tolerance %.3g)\n", g_fail == before ? "ok  " : "FAIL", worst);
+}
+
 /* ---- main -------------------------------------------------------------------------------------- */
 
 static int usage(void) {
@@ -723,6 +774,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     if (!g_filter || strstr("softmax", g_filter)) check_softmax();
+    if (!g_filter || strstr("silu", g_filter)) check_silu();
     int exp_errors = expect ? check_expect(expect) : 0;
     printf("%d checks, %d failures, %d variants skipped (unsupported here)%s\n", g_checked, g_fail + exp_errors,
            g_skipped, g_verbose ? "" : "");
