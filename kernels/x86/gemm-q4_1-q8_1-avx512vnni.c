@@ -4,13 +4,16 @@
 #error "needs avx512f+bw+vl+vnni"
 #endif
 #include "avx512-panel.h"
+#include "avx2-gemm.h" /* m == 1: the GEMV of avx2-gemv.h */
 
 static const ea512_fmt k_fmt = {20, 4, 1, EA512_MIN, 0, 36, 4};
 EA512_TABLES(k_fmt)
 
 void ea_gemm_q4_1_q8_1__avx512vnni(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *w,
                               size_t ws, const void *a, size_t as) {
-    if (m >= EA512_PANEL_MIN_M)
+    if (m == 1)
+        ea256_gemv(EA256_Q4_1, k, n, s, w, ws, a);
+    else if (m >= EA512_PANEL_MIN_M)
         ea512_panel_gemm(&k_fmt, k, m, n, s, lds, w, ws, a, as);
     else
         ea512_stream_gemm(&k_fmt, tables(), k, m, n, s, lds, w, ws, a, as);
