@@ -1,10 +1,11 @@
 /* q4_1 weights x q8_1 activations, an m x n tile: the weight-stream engine (avx512-stream.h)
- * for few activation rows, the 16-row panel micro-kernel (avx512-panel.h) for many. */
+ * for 2-7 activation rows, the two-row GEMV (avx512-gemv.h) for one, the 16-row panel
+ * micro-kernel (avx512-panel.h) for many. */
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512VNNI__)
 #error "needs avx512f+bw+vl+vnni"
 #endif
 #include "avx512-panel.h"
-#include "avx2-gemm.h" /* m == 1: the GEMV of avx2-gemv.h */
+#include "avx512-gemv.h"
 
 static const ea512_fmt k_fmt = {20, 4, 1, EA512_MIN, 0, 36, 4};
 EA512_TABLES(k_fmt)
@@ -12,7 +13,7 @@ EA512_TABLES(k_fmt)
 void ea_gemm_q4_1_q8_1__avx512vnni(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *w,
                               size_t ws, const void *a, size_t as) {
     if (m == 1)
-        ea256_gemv(EA256_Q4_1, k, n, s, w, ws, a);
+        ea512_gemv(EA256_Q4_1, k, n, s, w, ws, a);
     else if (m >= EA512_PANEL_MIN_M)
         ea512_panel_gemm(&k_fmt, k, m, n, s, lds, w, ws, a, as);
     else
