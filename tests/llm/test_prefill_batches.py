@@ -37,7 +37,11 @@ def test_batched_prefill_matches_the_float64_reference(smollm_path, monkeypatch)
     earlier ones put in the cache. Batch boundaries move float rounding, which the 8-bit activation
     quantization turns into small jumps, so the check is against the float64 reference with
     test_logits_reference's tolerances; one batch scores the same there (max 8.4% of the row's max,
-    correlation 0.998, argmax equal at 99.5% of positions; batched: 8.5%, 0.998, 98.6%)."""
+    correlation 0.998, argmax equal at 99.5% of positions; batched: 8.5%, 0.998, 98.6%). Those are
+    avx2 figures: the max is at token 10, where the other kernels land higher with one batch or
+    batches of 64 alike (ref 10.6%, avx512vnni 10.4%, sse4 11.4%; mean over positions 2.5-2.6% for
+    all four): the 8-bit activations put each kernel's float rounding on its own side of a step.
+    So the per-token bound here is 12%."""
     from test_logits_reference import reference_logits
     llm = edgeai.LLM(smollm_path, n_ctx=512, threads=1)
     ids = llm.tokenize(TEXT)
@@ -54,8 +58,8 @@ def test_batched_prefill_matches_the_float64_reference(smollm_path, monkeypatch)
 
     assert got.shape == ref.shape == (len(ids), llm.config.vocab_size)
     for t in range(len(ids)):
-        assert np.abs(got[t] - ref[t]).max() <= 0.10 * np.abs(ref[t]).max(), t
+        assert np.abs(got[t] - ref[t]).max() <= 0.12 * np.abs(ref[t]).max(), t
         assert np.corrcoef(got[t], ref[t])[0, 1] > 0.995, t
     assert (got.argmax(-1) == ref.argmax(-1)).mean() >= 0.97
-    assert np.abs(last - ref[-1]).max() <= 0.10 * np.abs(ref[-1]).max()
+    assert np.abs(last - ref[-1]).max() <= 0.12 * np.abs(ref[-1]).max()
     assert np.corrcoef(last, ref[-1])[0, 1] > 0.995
