@@ -11,15 +11,23 @@
  *
  * unsigned x signed as in avx512-stream.h: q4_0 nibbles (0..15) with -8 * sum(a) per block,
  * q8_0 bytes ^ 0x80 (= w + 128) with -128 * sum(a), q4_1 nibbles plus m * s. The integer
- * correction starts the block's accumulator, broadcast from the per-row activation prep. */
+ * correction starts the block's accumulator, broadcast from the per-row activation prep.
+ *
+ * Register blocking: two panels (32 weight rows) x 6 activation rows while more than 16 weight
+ * rows remain, else one panel x 8 rows. With one panel every vpdpbusd needs its own broadcast
+ * load of 4 activation bytes, and with the W loads and the per-block scalars that is ~11 loads
+ * per 8 vpdpbusd: the two load ports for 512-bit loads bound the loop below the vpdpbusd rate.
+ * Two panels let one broadcast (a register) serve two vpdpbusd. Per output lane the arithmetic is
+ * the same either way, so which blocking a weight row gets (it depends on n) never changes bits. */
 #ifndef EDGEAI_X86_AVX512_PANEL_H
 #define EDGEAI_X86_AVX512_PANEL_H
 
 #include "avx512-stream.h"
 
 #define EA512_PANEL_MIN_M 8 /* below this many activation rows the stream engine is faster */
-#define EA512_PSEG 32       /* blocks per K segment: panel 32 x 640 B = 20 KiB (L1) */
-#define EA512_PR 8          /* activation rows per micro-kernel pass (8 acc + 8 int temps + 10 zmm) */
+#define EA512_PSEG 16       /* blocks per K segment: two panels of 16 x 640 B = 20 KiB (L1) */
+#define EA512_PR 8          /* activation rows per pass over one panel (8 acc + 8 int temps) */
+#define EA512_PR2 6         /* activation rows per pass over two panels (12 acc + 12 int temps) */
 
 typedef struct {
     alignas(64) uint8_t w[EA512_PSEG][8][64]; /* interleaved u8 weights */
@@ -79,55 +87,91 @@ static inline void ea512_act_side(const ea512_fmt *f, const uint8_t *arow, int64
  * the row loop inside the chunk loop again, see ea512_micro) */
 #define EA512_CHAIN(v) __asm__("" : "+v"(v))
 
-/* R (1..EA512_PR) activation rows x the 16-row panel, blocks [0, nbs) of the segment.
- * acc[r] lane l += dot(w row l, a row r) over the segment.
- * Loop order: per block, chunk c outside, rows inside, so the R vpdpbusd of one chunk are
- * independent (one int32 sum per row) and issue back to back. Rows outside (8 dependent
- * vpdpbusd per row, 5-cycle latency each) left the scheduler 1-2 chains to overlap: ~20% of the
- * int8 peak. The activation dword is a broadcast load ({1to16} or vpbroadcastd from memory: load
- * ports, not the vector ALUs the vpdpbusd use). */
-static inline __attribute__((always_inline)) void ea512_micro(const ea512_fmt *f, const int R, const ea512_panel_t *P,
-                                                              int nbs, const uint8_t *const *aq, int AB,
+/* 4 bytes broadcast to the 16 lanes as one load into a register (as plain C, gcc folds the
+ * broadcast into each vpdpbusd that uses it, one load per use) */
+static inline __m512i ea512_bcast32(const uint8_t *p) {
+    __m512i v;
+    __asm__ volatile("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
+    return v;
+}
+
+/* R activation rows x NP (1 or 2) 16-row panels, blocks [0, nbs) of the segment.
+ * acc[r * NP + p] lane l += dot(w row l of panel p, a row r) over the segment.
+ * Loop order: per block, chunk c outside, rows inside, so the R * NP vpdpbusd of one chunk are
+ * independent (one int32 sum each) and issue back to back. Rows outside (8 dependent vpdpbusd
+ * per row, 5-cycle latency each) left the scheduler 1-2 chains to overlap: ~20% of the int8 peak. */
+static inline __attribute__((always_inline)) void ea512_micro(const ea512_fmt *f, const int NP, const int R,
+                                                              const ea512_panel_t *const *P, int nbs,
+                                                              const uint8_t *const *aq, int AB,
                                                               const float (*da)[EA512_PSEG],
                                                               const int32_t (*ex)[EA512_PSEG], __m512 *acc) {
     for (int b = 0; b < nbs; b++) {
-        __m512i t[EA512_PR];
+        __m512i t[2 * EA512_PR2 > EA512_PR ? 2 * EA512_PR2 : EA512_PR];
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++)
-            t[r] = f->kind == EA512_CORR ? _mm512_set1_epi32(ex[r][b]) : _mm512_setzero_si512();
+#pragma GCC unroll 2
+            for (int p = 0; p < NP; p++)
+                t[r * NP + p] = f->kind == EA512_CORR ? _mm512_set1_epi32(ex[r][b]) : _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int c = 0; c < 8; c++) {
-            const __m512i W = _mm512_load_si512(P->w[b][c]);
+            __m512i W[2];
+#pragma GCC unroll 2
+            for (int p = 0; p < NP; p++) W[p] = _mm512_load_si512(P[p]->w[b][c]);
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
-                int32_t q4; /* 4 activation bytes, broadcast to the 16 row lanes */
-                memcpy(&q4, aq[r] + (size_t)b * AB + 4 * c, 4);
-                t[r] = _mm512_dpbusd_epi32(t[r], W, _mm512_set1_epi32(q4));
-                EA512_CHAIN(t[r]);
+                const __m512i q4 = ea512_bcast32(aq[r] + (size_t)b * AB + 4 * c); /* 4 activation bytes */
+#pragma GCC unroll 2
+                for (int p = 0; p < NP; p++) {
+                    t[r * NP + p] = _mm512_dpbusd_epi32(t[r * NP + p], W[p], q4);
+                    EA512_CHAIN(t[r * NP + p]);
+                }
             }
         }
-        const __m512 dw = _mm512_load_ps(P->dw[b]);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t[r]), _mm512_mul_ps(dw, _mm512_set1_ps(da[r][b])), acc[r]);
-            if (f->kind == EA512_MIN) {
-                float sa;
-                memcpy(&sa, &ex[r][b], 4);
-                acc[r] = _mm512_fmadd_ps(_mm512_load_ps(P->mw[b]), _mm512_set1_ps(sa), acc[r]);
+            const __m512 dar = _mm512_set1_ps(da[r][b]);
+#pragma GCC unroll 2
+            for (int p = 0; p < NP; p++) {
+                const int i = r * NP + p;
+                acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t[i]), _mm512_mul_ps(_mm512_load_ps(P[p]->dw[b]), dar), acc[i]);
+                if (f->kind == EA512_MIN) {
+                    float sa;
+                    memcpy(&sa, &ex[r][b], 4);
+                    acc[i] = _mm512_fmadd_ps(_mm512_load_ps(P[p]->mw[b]), _mm512_set1_ps(sa), acc[i]);
+                }
             }
         }
     }
 }
 
+/* one pass: rows i0 .. i0 + R - 1 of the PM group against NP panels, added into s */
+static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f, const int NP, const int R,
+                                                             const ea512_panel_t *const *P, int nbs, const uint8_t *const *aq,
+                                                             const float (*da)[EA512_PSEG], const int32_t (*ex)[EA512_PSEG],
+                                                             float *y, int64_t lds, const __mmask16 *keep, int add) {
+    __m512 acc[2 * EA512_PR2 > EA512_PR ? 2 * EA512_PR2 : EA512_PR];
+#pragma GCC unroll 12
+    for (int i = 0; i < R * NP; i++) acc[i] = _mm512_setzero_ps();
+    ea512_micro(f, NP, R, P, nbs, aq, f->AB, da, ex, acc);
+    for (int r = 0; r < R; r++)
+        for (int p = 0; p < NP; p++) {
+            float *yp = y + r * lds + 16 * p;
+            __m512 v = acc[r * NP + p];
+            if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(keep[p], yp), v);
+            _mm512_mask_storeu_ps(yp, keep[p], v);
+        }
+}
+
 #define EA512_PM 64 /* activation rows whose per-block side data is prepared at once */
 
 /* The ea_gemm_fn contract for m >= EA512_PANEL_MIN_M. Loops: rows of a in groups of EA512_PM,
- * K segments, panels of 16 weight rows, micro-kernel passes of EA512_PR rows. Segment partial
- * sums are added to s in segment order (deterministic). */
+ * K segments, 32 (or the last 16) weight rows as two (one) panels, micro-kernel passes of
+ * EA512_PR2 (EA512_PR) rows. Segment partial sums are added to s in segment order (deterministic). */
 static inline __attribute__((always_inline)) void ea512_panel_gemm(const ea512_fmt *f, int64_t k, int64_t m,
                                                                    int64_t n, float *s, int64_t lds, const void *w,
                                                                    size_t ws, const void *a, size_t as) {
-    ea512_panel_t P;
+    ea512_panel_t PP[2];
+    const ea512_panel_t *const P[2] = {&PP[0], &PP[1]};
     alignas(64) float da[EA512_PM][EA512_PSEG];
     alignas(64) int32_t ex[EA512_PM][EA512_PSEG];
     const int64_t nb = k / 32;
@@ -137,36 +181,49 @@ static inline __attribute__((always_inline)) void ea512_panel_gemm(const ea512_f
             const int nbs = nb - b0 < EA512_PSEG ? (int)(nb - b0) : EA512_PSEG;
             for (int64_t r = 0; r < mm; r++)
                 ea512_act_side(f, (const uint8_t *)a + (size_t)(i00 + r) * as, b0, nbs, da[r], ex[r]);
-            for (int64_t j0 = 0; j0 < n; j0 += 16) {
-                const int nr = n - j0 < 16 ? (int)(n - j0) : 16;
-                const __mmask16 keep = (__mmask16)((1u << nr) - 1u);
-                ea512_pack(f, (const uint8_t *)w + (size_t)j0 * ws, ws, nr, b0, nbs, &P);
-                for (int64_t i0 = 0; i0 < mm; i0 += EA512_PR) {
-                    const int R = mm - i0 < EA512_PR ? (int)(mm - i0) : EA512_PR;
+            for (int64_t j0 = 0; j0 < n;) {
+                const int NP = n - j0 > 16 ? 2 : 1;
+                __mmask16 keep[2];
+                for (int p = 0; p < NP; p++) {
+                    const int nr = n - j0 - 16 * p < 16 ? (int)(n - j0 - 16 * p) : 16;
+                    keep[p] = (__mmask16)((1u << nr) - 1u);
+                    ea512_pack(f, (const uint8_t *)w + (size_t)(j0 + 16 * p) * ws, ws, nr, b0, nbs, &PP[p]);
+                }
+                const int RP = NP == 2 ? EA512_PR2 : EA512_PR;
+                for (int64_t i0 = 0; i0 < mm; i0 += RP) {
+                    const int R = mm - i0 < RP ? (int)(mm - i0) : RP;
                     const uint8_t *aq[EA512_PR];
                     for (int r = 0; r < R; r++)
                         aq[r] = (const uint8_t *)a + (size_t)(i00 + i0 + r) * as + b0 * f->AB + f->aqoff;
-                    __m512 acc[EA512_PR];
-                    for (int r = 0; r < EA512_PR; r++) acc[r] = _mm512_setzero_ps();
                     const float (*dap)[EA512_PSEG] = (const float (*)[EA512_PSEG])da[i0];
                     const int32_t (*exp_)[EA512_PSEG] = (const int32_t (*)[EA512_PSEG])ex[i0];
-                    switch (R) {
-                    case 8: ea512_micro(f, 8, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 7: ea512_micro(f, 7, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 6: ea512_micro(f, 6, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 5: ea512_micro(f, 5, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 4: ea512_micro(f, 4, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 3: ea512_micro(f, 3, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    case 2: ea512_micro(f, 2, &P, nbs, aq, f->AB, dap, exp_, acc); break;
-                    default: ea512_micro(f, 1, &P, nbs, aq, f->AB, dap, exp_, acc); break;
+                    float *y = s + (i00 + i0) * lds + j0;
+                    const int add = b0 > 0;
+#define EA512_PASS(np, r) ea512_pass(f, np, r, P, nbs, aq, dap, exp_, y, lds, keep, add)
+                    if (NP == 2) {
+                        switch (R) {
+                        case 6: EA512_PASS(2, 6); break;
+                        case 5: EA512_PASS(2, 5); break;
+                        case 4: EA512_PASS(2, 4); break;
+                        case 3: EA512_PASS(2, 3); break;
+                        case 2: EA512_PASS(2, 2); break;
+                        default: EA512_PASS(2, 1); break;
+                        }
+                    } else {
+                        switch (R) {
+                        case 8: EA512_PASS(1, 8); break;
+                        case 7: EA512_PASS(1, 7); break;
+                        case 6: EA512_PASS(1, 6); break;
+                        case 5: EA512_PASS(1, 5); break;
+                        case 4: EA512_PASS(1, 4); break;
+                        case 3: EA512_PASS(1, 3); break;
+                        case 2: EA512_PASS(1, 2); break;
+                        default: EA512_PASS(1, 1); break;
+                        }
                     }
-                    for (int r = 0; r < R; r++) {
-                        float *y = s + (i00 + i0 + r) * lds + j0;
-                        __m512 v = acc[r];
-                        if (b0 > 0) v = _mm512_add_ps(_mm512_maskz_loadu_ps(keep, y), v);
-                        _mm512_mask_storeu_ps(y, keep, v);
-                    }
+#undef EA512_PASS
                 }
+                j0 += 16 * NP;
             }
         }
     }
