@@ -4,7 +4,11 @@
  * sub-block's scale; int32 over the super-block, one FMA with d_w * d_a; mins via the bsums.
  * q6_K: 6-bit quants rebuilt 32 at a time (0..63, unsigned), vpmaddubsw then vpmaddwd against the
  * two 16-element sub-block scales; the -32 offset once per super-block via the bsums.
- * No saturation: 15 * 127 * 2 and 63 * 127 * 2 fit int16. ref: ggml-common.h block_q4_K, block_q6_K */
+ * No saturation: 15 * 127 * 2 and 63 * 127 * 2 fit int16. ref: ggml-common.h block_q4_K, block_q6_K
+ * Compiled with -mavxvnni (the *-avxvnni.c files), vpdpwssd fuses a scale's vpmaddwd with the int32
+ * add: two sub-blocks as vpmaddwd + vpdpwssd + one add into the super-block sum (q4_K, q5_K,
+ * q6_K; the chain through the sum stays one add long), q2_K / q3_K one vpdpwssd per sub-block
+ * pair. The int32 sums are the same; the avx2 objects do not change (#ifdef __AVXVNNI__). */
 #ifndef EDGEAI_X86_AVX2_KQUANT_H
 #define EDGEAI_X86_AVX2_KQUANT_H
 
@@ -63,7 +67,11 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+#ifdef __AVXVNNI__
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -106,7 +114,11 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+#ifdef __AVXVNNI__
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -157,10 +169,18 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
 #pragma GCC unroll 4
             for (int r = 0; r < C; r++) {
                 const int8_t *aq = a[r][b].qs + 128 * h;
+#ifdef __AVXVNNI__
+                for (int i = 0; i < 4; i += 2) {
+                    const __m256i p0 = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
+                    const __m256i p1 = _mm256_maddubs_epi16(q[i + 1], _mm256_loadu_si256((const __m256i *)(aq + 32 * i + 32)));
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, S[i]), p1, S[i + 1]));
+                }
+#else
                 for (int i = 0; i < 4; i++) {
                     const __m256i p = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
                     isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S[i]));
                 }
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -180,7 +200,11 @@ static inline __attribute__((always_inline)) void ea256_k16_pair(const int C, __
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) {
         const __m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
+#ifdef __AVXVNNI__
+        isum[r] = _mm256_dpwssd_avx_epi32(isum[r], p, S);
+#else
         isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
+#endif
     }
 }
 
