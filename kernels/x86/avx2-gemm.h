@@ -232,8 +232,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) wr[r] = w + (size_t)r * ws + (size_t)b * WB;
         if (Q4) {
-            /* qs dword j: low nibbles are elements 4j..4j+3 (chunk j), high nibbles 16+4j.. (chunk j+4);
-             * 8 pairs summed per 16-bit lane: <= 8 * 2 * 15 * 128 */
+            /* qs dword j: low nibbles are elements 4j..4j+3 (chunk j), high nibbles 16+4j.. (chunk j+4) */
 #if EA256_VNNI
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++) {
@@ -254,6 +253,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             }
             (void)ones;
 #else
+            /* 8 pairs summed per 16-bit lane: <= 8 * 2 * 15 * 128 */
             __m256i i16[4];
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++) {
