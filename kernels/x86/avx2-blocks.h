@@ -5,7 +5,12 @@
  *   q4_0: sum((q - 8) a) = sum(q a) - sum(8 a), both halves exact in s16 (|15*127*2| < 2^15);
  *   q8_0: sum(w a) = sum(|w| * sign(a, w))  (|w| <= 128: 128*127*2 < 2^15, no saturation);
  *   q4_1: sum(q a) with q = 0..15 unsigned, plus m * s per block in float;
- *   q5_0 / q5_1: as q4_0 (offset 16) / q4_1, with the fifth bit from qh. */
+ *   q5_0 / q5_1: as q4_0 (offset 16) / q4_1, with the fifth bit from qh.
+ *
+ * Compiled with -mavxvnni (the *-avxvnni.c files), the same templates use vpdpbusd: 4 u8 x s8
+ * products summed straight into int32 lanes, so no int16 partial sums, no saturation bound and no
+ * vpmaddwd widening; EA256_VNNI is 1 there. The avx2 objects do not change (every VNNI line sits
+ * under #ifdef __AVXVNNI__). */
 #ifndef EDGEAI_X86_AVX2_BLOCKS_H
 #define EDGEAI_X86_AVX2_BLOCKS_H
 
@@ -24,6 +29,21 @@ static inline __m256i ea256_nibbles(const uint8_t *qs) {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
 }
 
+#ifdef __AVXVNNI__
+#define EA256_VNNI 1
+
+/* u8 x s8 over 32 bytes -> 8 int32 partial sums (exact for any bytes) */
+static inline __m256i ea256_dot_us(__m256i u, __m256i s) {
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+}
+
+/* sum((w - off) a) for unsigned quants w (q4_0: off 8, q5_0: off 16) and q8_0 quants a */
+static inline __m256i ea256_dot_off(__m256i w, __m256i a, char off) {
+    return _mm256_sub_epi32(ea256_dot_us(w, a), ea256_dot_us(_mm256_set1_epi8(off), a));
+}
+#else
+#define EA256_VNNI 0
+
 /* u8 x s8 over 32 bytes -> 8 int32 partial sums */
 static inline __m256i ea256_dot_us(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
@@ -35,8 +55,9 @@ static inline __m256i ea256_dot_off(__m256i w, __m256i a, char off) {
     const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(w, a), _mm256_maddubs_epi16(_mm256_set1_epi8(off), a));
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
+#endif
 
-/* s8 . s8 */
+/* s8 . s8 (|w| <= 128 read as unsigned; a != -128, as every q8 quantizer writes) */
 static inline __m256i ea256_dot_ss(__m256i w, __m256i a) {
     return ea256_dot_us(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
 }
@@ -79,6 +100,14 @@ static inline float ea256_q8_block(const float *x, int8_t *qs, int32_t *isum) {
         *isum = _mm_cvtsi128_si32(s4);
     }
     return d;
+}
+
+/* sum of the 32 int8 of v: vpsadbw against 0 on v ^ 0x80 gives sum(v + 128) per 8 bytes */
+static inline int32_t ea256_sum_i8(__m256i v) {
+    const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
+    __m128i s = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+    s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+    return _mm_cvtsi128_si32(s) - 32 * 128;
 }
 
 /* horizontal sum of 8 floats */

@@ -20,6 +20,14 @@
  *   q8_0: maddubs(|a|, sign(w, a)) with |a| packed too; pair <= 2*127*128, widened every chunk.
  *     sign() cannot negate -128: a block (of the weight rows in flight) holding a -128 weight, which
  *     ggml's quantizer never writes, takes maddubs(|w|, sign(a, w)) instead (|w| <= 128 unsigned).
+ * AVX-VNNI (EA256_VNNI, the *-avxvnni.c files): vpdpbusd multiplies 4 u8 x s8 and adds them to an
+ * int32 lane, so every chunk goes straight into the int32 accumulator of its (weight row, 8 rows):
+ *   q4_0 / q4_1 / q5_0 / q5_1: the same broadcasts and chunks, no 16-bit sums, no vpmaddwd; the
+ *     -off * sum(q) of the pack starts the accumulator instead of being added after;
+ *   q8_0: sum(w a) = sum(w (a + 128)) - 128 sum(w): the pack stores a ^ 0x80 (= a + 128 as u8),
+ *     the weight dwords are broadcast as they are (s8), and -128 * sum(w) of each weight block
+ *     (computed per call with the float d_w) starts the accumulator. Exact for every weight and
+ *     activation byte: no vpsignb, no |a| copy, no -128 special case.
  * Integer block sums are exact; only the float accumulation order differs from the reference. */
 #ifndef EDGEAI_X86_AVX2_GEMM_H
 #define EDGEAI_X86_AVX2_GEMM_H
@@ -92,8 +100,13 @@ static inline __attribute__((always_inline)) void ea256_rows(const int fmt, cons
 
 /* packed activation block of an 8-row group: 8 chunks of 32 B (chunk g: elements 4g..4g+3 of rows
  * 0..7, one dword per row), then d[8] (float), then c[8]: int32 -off * sum(qs) (q4_0, q5_0) or float
- * s (q8_1: d * sum(qs)), 0 for q8_0; q8_0 then has the 8 chunks again as |qs|. Rows past m are zero. */
+ * s (q8_1: d * sum(qs)), 0 for q8_0; q8_0 then has the 8 chunks again as |qs|. Rows past m are zero.
+ * VNNI: q8_0's chunks hold qs ^ 0x80 and there is no |qs| copy. */
+#if EA256_VNNI
+#define EA256_PB(fmt) 320
+#else
 #define EA256_PB(fmt) ((fmt) == EA256_Q8_0 ? 576 : 320)
+#endif
 
 static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int64_t nb, const uint8_t *a, size_t as,
                                                              int rows, uint8_t *p, size_t pstride) {
@@ -137,12 +150,22 @@ static inline __attribute__((always_inline)) void ea256_pack(const int fmt, int6
         for (int g = 0; g < 4; g++) {
             const __m256i lo = _mm256_permute2x128_si256(u[g], u[4 + g], 0x20);
             const __m256i hi = _mm256_permute2x128_si256(u[g], u[4 + g], 0x31);
+#if EA256_VNNI
+            if (fmt == EA256_Q8_0) {
+                _mm256_storeu_si256((__m256i *)(p + 32 * g), _mm256_xor_si256(lo, _mm256_set1_epi8((char)0x80)));
+                _mm256_storeu_si256((__m256i *)(p + 32 * (g + 4)), _mm256_xor_si256(hi, _mm256_set1_epi8((char)0x80)));
+            } else {
+                _mm256_storeu_si256((__m256i *)(p + 32 * g), lo);
+                _mm256_storeu_si256((__m256i *)(p + 32 * (g + 4)), hi);
+            }
+#else
             _mm256_storeu_si256((__m256i *)(p + 32 * g), lo);
             _mm256_storeu_si256((__m256i *)(p + 32 * (g + 4)), hi);
             if (fmt == EA256_Q8_0) {
                 _mm256_storeu_si256((__m256i *)(p + 320 + 32 * g), _mm256_abs_epi8(lo));
                 _mm256_storeu_si256((__m256i *)(p + 320 + 32 * (g + 4)), _mm256_abs_epi8(hi));
             }
+#endif
             if (off) {
                 s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), lo));
                 s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), hi));
@@ -180,7 +203,8 @@ static inline __m256i ea256_load(const uint8_t *p) {
 #define EA256_CHAIN(v) __asm__("" : "+x"(v))
 
 /* R weight rows x Q packed 8-row groups (R * Q <= 4); out[r * Q + q] lanes = the 8 rows' dot
- * products. A weight broadcast (and its unpacking) serves the Q groups; an activation chunk the R rows. */
+ * products. A weight broadcast (and its unpacking) serves the Q groups; an activation chunk the R rows.
+ * mwf: per weight block, q4_1 / q5_1: m as float; q8_0 with VNNI: -128 * sum(w) as int32. */
 static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, const int Q, int64_t nb,
                                                              const uint8_t *w, size_t ws, const uint8_t *p,
                                                              const float *dwf, const float *mwf, __m256 *out) {
@@ -208,8 +232,28 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) wr[r] = w + (size_t)r * ws + (size_t)b * WB;
         if (Q4) {
-            /* qs dword j: low nibbles are elements 4j..4j+3 (chunk j), high nibbles 16+4j.. (chunk j+4);
-             * 8 pairs summed per 16-bit lane: <= 8 * 2 * 15 * 128 */
+            /* qs dword j: low nibbles are elements 4j..4j+3 (chunk j), high nibbles 16+4j.. (chunk j+4) */
+#if EA256_VNNI
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const __m256i bc = ea256_bcast32(wr[r] + WQ + 4 * j);
+                    const __m256i lo = _mm256_and_si256(bc, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bc, 4), m4);
+#pragma GCC unroll 4
+                    for (int q = 0; q < Q; q++) {
+                        const uint8_t *pq = p + (size_t)q * PB;
+                        const int t = r * Q + q;
+                        const __m256i start = j > 0 ? i32[t] : OFF ? _mm256_load_si256((const __m256i *)(pq + 288)) : _mm256_setzero_si256();
+                        i32[t] = _mm256_dpbusd_avx_epi32(start, lo, _mm256_load_si256((const __m256i *)(pq + 32 * j)));
+                        i32[t] = _mm256_dpbusd_avx_epi32(i32[t], hi, _mm256_load_si256((const __m256i *)(pq + 32 * (j + 4))));
+                        EA256_CHAIN(i32[t]);
+                    }
+                }
+            }
+            (void)ones;
+#else
+            /* 8 pairs summed per 16-bit lane: <= 8 * 2 * 15 * 128 */
             __m256i i16[4];
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++) {
@@ -231,7 +275,32 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             }
 #pragma GCC unroll 4
             for (int t = 0; t < R * Q; t++) i32[t] = _mm256_madd_epi16(i16[t], ones);
+#endif
         } else if (Q8) {
+#if EA256_VNNI
+            /* chunks hold a + 128 (u8), the weights go in as s8; -128 * sum(w) starts each sum */
+            const int32_t *wc = (const int32_t *)(const void *)mwf;
+            __m256i cw[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) cw[r] = _mm256_set1_epi32(wc[(size_t)r * nb + b]);
+#pragma GCC unroll 8
+            for (int g = 0; g < 8; g++) {
+                __m256i bc[4];
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) bc[r] = ea256_bcast32(wr[r] + WQ + 4 * g);
+#pragma GCC unroll 4
+                for (int q = 0; q < Q; q++) {
+                    const __m256i av = ea256_load(p + (size_t)q * PB + 32 * g);
+#pragma GCC unroll 4
+                    for (int r = 0; r < R; r++) {
+                        const int t = r * Q + q;
+                        i32[t] = _mm256_dpbusd_avx_epi32(g == 0 ? cw[r] : i32[t], av, bc[r]);
+                        EA256_CHAIN(i32[t]);
+                    }
+                }
+            }
+            (void)ub;
+#else
             /* fast path: maddubs(|a|, sign(w, a)); exact unless a weight is -128 (sign() cannot
              * negate it), which ggml's quantizer never writes: blocks with one take the slow path */
             __m256i neg = _mm256_setzero_si256();
@@ -278,6 +347,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                     }
                 }
             }
+#endif
         } else {
             /* q5: the unpacked block (nibbles | qh bit 4) goes through the stack, one block ahead so
              * that its stores have retired when the broadcasts read them; 4 chunks summed per 16-bit
@@ -289,6 +359,23 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                                        _mm256_or_si256(ea256_nibbles(wr[r] + WB + WQ), ea256_qh_bits(wr[r] + WB + WH)));
             }
             uint8_t(*ub)[32] = ub5[b & 1];
+#if EA256_VNNI
+#pragma GCC unroll 8
+            for (int g = 0; g < 8; g++) {
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const __m256i uw = ea256_bcast32(ub[r] + 4 * g);
+#pragma GCC unroll 4
+                    for (int q = 0; q < Q; q++) {
+                        const uint8_t *pq = p + (size_t)q * PB;
+                        const int t = r * Q + q;
+                        const __m256i start = g > 0 ? i32[t] : OFF ? _mm256_load_si256((const __m256i *)(pq + 288)) : _mm256_setzero_si256();
+                        i32[t] = _mm256_dpbusd_avx_epi32(start, uw, _mm256_load_si256((const __m256i *)(pq + 32 * g)));
+                        EA256_CHAIN(i32[t]);
+                    }
+                }
+            }
+#else
             __m256i i16[4];
 #pragma GCC unroll 8
             for (int g = 0; g < 8; g++) {
@@ -308,6 +395,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                     }
                 }
             }
+#endif
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -317,7 +405,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                 const uint8_t *pq = p + (size_t)q * PB;
                 const int t = r * Q + q;
                 __m256i iv = i32[t];
-                if (OFF) iv = _mm256_add_epi32(iv, _mm256_load_si256((const __m256i *)(pq + 288)));
+                if (OFF && !EA256_VNNI) iv = _mm256_add_epi32(iv, _mm256_load_si256((const __m256i *)(pq + 288)));
                 const __m256 sc = _mm256_mul_ps(dw, _mm256_load_ps((const float *)(pq + 256)));
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iv), sc, acc[t]);
                 if (MIN)
@@ -394,15 +482,16 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
     }
     const int64_t nb = k / 32;
     const int MIN = fmt == EA256_Q4_1 || fmt == EA256_Q5_1;
+    const int WC = EA256_VNNI && fmt == EA256_Q8_0; /* -128 * sum(w) per weight block, int32 */
     /* scratch: two packed 8-row groups, then the tile's weight scales (and mins) as float */
     const size_t pbytes = (size_t)(nb > 0 ? nb : 1) * 2 * EA256_PB(fmt);
     const size_t fbytes = ((size_t)n * (size_t)nb * sizeof(float) + 63) & ~(size_t)63;
-    uint8_t *p = (uint8_t *)aligned_alloc(64, pbytes + fbytes * (MIN ? 2 : 1));
+    uint8_t *p = (uint8_t *)aligned_alloc(64, pbytes + fbytes * (MIN || WC ? 2 : 1));
     if (!p) { /* no memory for the packed rows: one weight row x up to 4 activation rows at a time */
         for (int64_t i0 = 0; i0 < m; i0 += 4) ea256_few_rows(fmt, nb, i0, m - i0 < 4 ? (int)(m - i0) : 4, n, s, lds, w, ws, a, as);
         return;
     }
-    float *dwf = (float *)(p + pbytes), *mwf = MIN ? (float *)(p + pbytes + fbytes) : NULL;
+    float *dwf = (float *)(p + pbytes), *mwf = MIN || WC ? (float *)(p + pbytes + fbytes) : NULL;
     {
         const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
         for (int64_t j = 0; j < n; j++) {
@@ -415,6 +504,12 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
                     memcpy(&h, wj + b * WB + 2, 2);
                     mwf[j * nb + b] = ea256_h2f(h);
                 }
+#if EA256_VNNI
+                if (WC) {
+                    const int32_t c = -128 * ea256_sum_i8(_mm256_loadu_si256((const __m256i *)(wj + b * WB + 2)));
+                    memcpy(mwf + j * nb + b, &c, 4);
+                }
+#endif
             }
         }
     }
@@ -432,7 +527,7 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         for (int64_t j = 0; j < n; j += RM) {
             __m256 out[4];
             const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
-            const float *dj = dwf + j * nb, *mj = MIN ? mwf + j * nb : NULL;
+            const float *dj = dwf + j * nb, *mj = MIN || WC ? mwf + j * nb : NULL;
             const int R = n - j < RM ? (int)(n - j) : RM;
             if (Q == 2) {
                 if (R == 2) ea256_tile(fmt, 2, 2, nb, wj, ws, p, dj, mj, out);

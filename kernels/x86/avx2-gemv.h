@@ -16,6 +16,10 @@
  *   q4_1: sum((d q + m) d_a a) = d d_a sum(q a) + m s, s = d_a sum(a) from the q8_1 block; the 8
  *         m_w come with the d_w and are multiplied with the 8 s of the prep.
  *   q8_0: sum(w a) = sum(|w| sign(a, w)) (|w| <= 128: no vpmaddubsw saturation).
+ * AVX-VNNI (EA256_VNNI): vpdpbusd gives each block's int32 sums directly (4-bit: both nibble
+ * halves of a pair into one accumulator, reduced by vphaddd only); q8_0 takes
+ * sum(w a) = sum((w ^ 0x80) a) - 128 sum(a), w ^ 0x80 = w + 128 as u8, exact for every byte, with
+ * the -128 sum(a) of each block in the prep like q4_0's correction.
  * Integer block sums are exact; only the float summation order differs from the reference. A row's
  * last, partial group is zero-padded. K too long for the stack prep (> 32768) takes the per-block
  * path (ea256_rows).
@@ -32,7 +36,7 @@
 typedef struct {
     alignas(32) int8_t qa[EA256_GEMV_MAXG][4][2][32]; /* 4-bit: per pair (lo, hi) activations */
     alignas(32) float da[EA256_GEMV_MAXG][8];         /* d_a in the reduced block order */
-    alignas(32) int32_t corr[EA256_GEMV_MAXG][8];     /* q4_0: -8 sum(a) */
+    alignas(32) int32_t corr[EA256_GEMV_MAXG][8];     /* q4_0: -8 sum(a); q8_0 (VNNI): -128 sum(a) */
     alignas(32) float s[EA256_GEMV_MAXG][8];          /* q4_1: s of the q8_1 block */
 } ea256_gemv_prep;
 
@@ -50,7 +54,7 @@ static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int
         const int64_t g = ng - 1;
         if (fmt != EA256_Q8_0) memset(P->qa[g], 0, sizeof P->qa[g]);
         memset(P->da[g], 0, sizeof P->da[g]);
-        if (fmt == EA256_Q4_0) memset(P->corr[g], 0, sizeof P->corr[g]);
+        if (fmt == EA256_Q4_0 || (EA256_VNNI && fmt == EA256_Q8_0)) memset(P->corr[g], 0, sizeof P->corr[g]);
         if (fmt == EA256_Q4_1) memset(P->s[g], 0, sizeof P->s[g]);
     }
     for (int64_t b = 0; b < nb; b++) {
@@ -64,6 +68,9 @@ static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int
             memcpy(&h, ab + 2, 2);
             P->s[g][pos] = ea256_h2f(h);
         }
+#if EA256_VNNI
+        if (fmt == EA256_Q8_0) P->corr[g][pos] = -128 * ea256_sum_i8(_mm256_loadu_si256((const __m256i *)(ab + AQ)));
+#endif
         if (fmt == EA256_Q8_0) continue;
         /* pair i / 2, lane i % 2: elements 0..15 under the low nibbles, 16..31 under the high */
         const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + AQ));
@@ -158,11 +165,20 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
             }
             const __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + 34 * i + 2));
             const __m256i av = _mm256_loadu_si256((const __m256i *)(ag + 34 * i + 2));
+#if EA256_VNNI
+            p[i] = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_xor_si256(wv, _mm256_set1_epi8((char)0x80)), av);
+#else
             p[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv)), ones);
+#endif
         }
         const __m256i x = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
         const __m256i y = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+#if EA256_VNNI
+        return _mm256_add_epi32(_mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31)),
+                                _mm256_load_si256((const __m256i *)P->corr[g]));
+#else
         return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
+#endif
     }
     const int WB = fmt == EA256_Q4_0 ? 18 : 20, WQ = fmt == EA256_Q4_0 ? 2 : 4;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
@@ -178,13 +194,24 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
         const __m128i w1 = 2 * q + 1 < nt ? _mm_loadu_si128((const __m128i *)(wb + WB)) : _mm_setzero_si128();
         const __m256i wv = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)wb)), w1, 1);
         const __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
+#if EA256_VNNI
+        p[q] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),
+                                       hi, _mm256_load_si256((const __m256i *)P->qa[g][q][1]));
+#else
         const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),
                                              _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *)P->qa[g][q][1])));
         p[q] = s16;
+#endif
     }
+#if EA256_VNNI
+    /* int32 lanes: [block 2q | block 2q+1] of p[q], 4 lanes each; two vphaddd give the reduced order */
+    __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    (void)ones;
+#else
     /* each int16 of s16 sums 4 products of |15 x 128| <= 1920, so two pairwise 16-bit sums (16
      * products, <= 30720) cannot overflow: the tree runs in 16 bits and one vpmaddwd widens it */
     __m256i sums = _mm256_madd_epi16(_mm256_hadd_epi16(_mm256_hadd_epi16(p[0], p[1]), _mm256_hadd_epi16(p[2], p[3])), ones);
+#endif
     if (fmt == EA256_Q4_0) sums = _mm256_add_epi32(sums, _mm256_load_si256((const __m256i *)P->corr[g]));
     return sums;
 }

@@ -4,7 +4,11 @@
  * sub-block's scale; int32 over the super-block, one FMA with d_w * d_a; mins via the bsums.
  * q6_K: 6-bit quants rebuilt 32 at a time (0..63, unsigned), vpmaddubsw then vpmaddwd against the
  * two 16-element sub-block scales; the -32 offset once per super-block via the bsums.
- * No saturation: 15 * 127 * 2 and 63 * 127 * 2 fit int16. ref: ggml-common.h block_q4_K, block_q6_K */
+ * No saturation: 15 * 127 * 2 and 63 * 127 * 2 fit int16. ref: ggml-common.h block_q4_K, block_q6_K
+ * Compiled with -mavxvnni (the *-avxvnni.c files), vpdpwssd fuses a scale's vpmaddwd with the int32
+ * add: two sub-blocks as vpmaddwd + vpdpwssd + one add into the super-block sum (q4_K, q5_K,
+ * q6_K; the chain through the sum stays one add long), q2_K / q3_K likewise per two sub-block
+ * pairs. The int32 sums are the same; the avx2 objects do not change (#ifdef __AVXVNNI__). */
 #ifndef EDGEAI_X86_AVX2_KQUANT_H
 #define EDGEAI_X86_AVX2_KQUANT_H
 
@@ -63,7 +67,11 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+#ifdef __AVXVNNI__
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -106,7 +114,11 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+#ifdef __AVXVNNI__
+                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -157,10 +169,18 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
 #pragma GCC unroll 4
             for (int r = 0; r < C; r++) {
                 const int8_t *aq = a[r][b].qs + 128 * h;
+#ifdef __AVXVNNI__
+                for (int i = 0; i < 4; i += 2) {
+                    const __m256i p0 = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
+                    const __m256i p1 = _mm256_maddubs_epi16(q[i + 1], _mm256_loadu_si256((const __m256i *)(aq + 32 * i + 32)));
+                    isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, S[i]), p1, S[i + 1]));
+                }
+#else
                 for (int i = 0; i < 4; i++) {
                     const __m256i p = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
                     isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S[i]));
                 }
+#endif
             }
         }
 #pragma GCC unroll 4
@@ -183,6 +203,24 @@ static inline __attribute__((always_inline)) void ea256_k16_pair(const int C, __
         isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, S));
     }
 }
+
+#ifdef __AVXVNNI__
+/* two ea256_k16_pair steps at once (u0: sub-blocks j, j + 1; u1: j + 2, j + 3): vpmaddwd +
+ * vpdpwssd + one add per row. A vpdpwssd straight into isum per pair would make the chain
+ * through isum 8 x 5 cycles per super-block (measured 25% slower than avx2 for q3_K, C = 1). */
+static inline __attribute__((always_inline)) void ea256_k16_quad(const int C, __m256i u0, __m256i u1, int sc0, int sc1,
+                                                                 int sc2, int sc3, const block_q8_K *const *a, int64_t b,
+                                                                 int j, __m256i *isum) {
+    const __m256i S0 = _mm256_set_m128i(_mm_set1_epi16((short)sc1), _mm_set1_epi16((short)sc0));
+    const __m256i S1 = _mm256_set_m128i(_mm_set1_epi16((short)sc3), _mm_set1_epi16((short)sc2));
+#pragma GCC unroll 4
+    for (int r = 0; r < C; r++) {
+        const __m256i p0 = _mm256_maddubs_epi16(u0, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
+        const __m256i p1 = _mm256_maddubs_epi16(u1, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j + 32)));
+        isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, S0), p1, S1));
+    }
+}
+#endif
 
 /* q2_K: 16 sub-blocks of 16, q = 2 bits (0..3) from qs[32 * (e / 128) + e % 32] >> 2 * ((e / 32) % 4),
  * scale and min 4 bits each; sum = d_a (d sum_sb sc * sum(q a) - dmin sum_sb mn * bsum_sb).
@@ -212,11 +250,21 @@ static inline __attribute__((always_inline)) void ea256_q2K_rows(const int C, in
         }
         for (int h = 0; h < 2; h++) {
             const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
+#ifdef __AVXVNNI__
+#pragma GCC unroll 2
+            for (int sh = 0; sh < 4; sh += 2) {
+                const int j = 8 * h + 2 * sh;
+                ea256_k16_quad(C, _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03),
+                               _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh + 2), m03), sc[j], sc[j + 1], sc[j + 2],
+                               sc[j + 3], a, b, j, isum);
+            }
+#else
 #pragma GCC unroll 4
             for (int sh = 0; sh < 4; sh++) {
                 const int j = 8 * h + 2 * sh; /* sub-blocks j (low lane), j + 1 (high lane) */
                 ea256_k16_pair(C, _mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03), sc[j], sc[j + 1], a, b, j, isum);
             }
+#endif
         }
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
@@ -257,6 +305,18 @@ static inline __attribute__((always_inline)) void ea256_q3K_rows(const int C, in
                                         _mm256_loadu_si256((const __m256i *)a[r][b].bsums))), 2);
         for (int h = 0; h < 2; h++) {
             const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
+#ifdef __AVXVNNI__
+#pragma GCC unroll 2
+            for (int sh = 0; sh < 4; sh += 2) {
+                const int j = 8 * h + 2 * sh, s = 4 * h + sh;
+                __m256i u[2];
+                for (int i = 0; i < 2; i++) {
+                    const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(H, s + i), m01);
+                    u[i] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Q, 2 * (sh + i)), m03), _mm256_slli_epi16(hb, 2));
+                }
+                ea256_k16_quad(C, u[0], u[1], sc[j], sc[j + 1], sc[j + 2], sc[j + 3], a, b, j, isum);
+            }
+#else
 #pragma GCC unroll 4
             for (int sh = 0; sh < 4; sh++) {
                 const int j = 8 * h + 2 * sh, s = 4 * h + sh;
@@ -265,6 +325,7 @@ static inline __attribute__((always_inline)) void ea256_q3K_rows(const int C, in
                 const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Q, 2 * sh), m03), _mm256_slli_epi16(hb, 2));
                 ea256_k16_pair(C, u, sc[j], sc[j + 1], a, b, j, isum);
             }
+#endif
         }
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++)

@@ -2,7 +2,7 @@
  * same op and format, on tail shapes. Arch-neutral: the same file runs on x86 (host, qemu-x86_64)
  * and ARM (qemu-aarch64, qemu-arm); build it with tests/c/build.py.
  *
- *   test_kernels [--expect-isa NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]
+ *   test_kernels [--expect-isa NAME] [--cap NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]
  *
  * Checks (per variant, ISA != ref, supported by this CPU):
  *   quantize   : bytes equal to ref's (formats in k_exact_quant), else reconstruction error no worse
@@ -18,7 +18,9 @@
  * scalar model in oracle.c stands in (and the run says "vs oracle").
  * Inputs end on a PROT_NONE page, so a kernel reading past the end of a row buffer crashes here.
  * --expect-isa asserts the dispatch: the best compiled and supported ISA is NAME, and every
- * (op, format) that has a NAME variant dispatches to it.
+ * (op, format) that has a NAME variant dispatches to it. --cap caps the dispatch first (as EDGEAI_ISA
+ * does), so a host that runs a higher ISA can check the dispatch of a lower one: the variant checks
+ * still run every variant the CPU supports.
  * Exit status: 0 if all checks pass, 1 otherwise, 2 on bad usage. */
 #define _DEFAULT_SOURCE
 #include <math.h>
@@ -535,6 +537,8 @@ static void print_dispatch(void) {
         }
 }
 
+static int g_cap_rank = 1 << 20; /* --cap */
+
 static int check_expect(const char *name) {
     int exp = ea_isa_from_name(name);
     if (exp < 0 || ea_isa_rank((ea_isa)exp) < 0) {
@@ -543,11 +547,12 @@ static int check_expect(const char *name) {
     }
     int best = EA_ISA_REF, errors = 0;
     for (int isa = 0; isa < EA_ISA_COUNT; isa++)
-        if (ea_isa_rank((ea_isa)isa) > ea_isa_rank((ea_isa)best) && ea_isa_compiled((ea_isa)isa) &&
-            ea_isa_supported((ea_isa)isa))
+        if (ea_isa_rank((ea_isa)isa) > ea_isa_rank((ea_isa)best) && ea_isa_rank((ea_isa)isa) <= g_cap_rank &&
+            ea_isa_compiled((ea_isa)isa) && ea_isa_supported((ea_isa)isa))
             best = isa;
     if (best != exp) {
-        printf("FAIL expect-isa: best compiled and supported ISA is %s, expected %s\n", ea_isa_name((ea_isa)best), name);
+        printf("FAIL expect-isa: best compiled and supported ISA (under the cap) is %s, expected %s\n",
+               ea_isa_name((ea_isa)best), name);
         errors++;
     }
     int hits = 0;
@@ -705,15 +710,16 @@ static void check_silu(void) {
 /* ---- main -------------------------------------------------------------------------------------- */
 
 static int usage(void) {
-    fprintf(stderr, "usage: test_kernels [--expect-isa NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]\n");
+    fprintf(stderr, "usage: test_kernels [--expect-isa NAME] [--cap NAME] [--quick] [--filter SUBSTR] [--seed N] [--list] [-v]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
-    const char *expect = NULL;
+    const char *expect = NULL, *cap = NULL;
     int list = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--expect-isa") && i + 1 < argc) expect = argv[++i];
+        else if (!strcmp(argv[i], "--cap") && i + 1 < argc) cap = argv[++i];
         else if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--filter") && i + 1 < argc) g_filter = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) g_rng ^= strtoull(argv[++i], NULL, 0) * 0x2545f4914f6cdd1dull;
@@ -736,6 +742,15 @@ int main(int argc, char **argv) {
     if (list) {
         for (size_t i = 0; i < ea_variant_count(); i++) printf("%s\n", ea_variant_at(i)->name);
         return 0;
+    }
+    if (cap) {
+        const int c = ea_isa_from_name(cap);
+        if (c < 0 || ea_set_isa_cap((ea_isa)c) != EA_OK) {
+            fprintf(stderr, "--cap %s: not an ISA of this architecture\n", cap);
+            return 2;
+        }
+        g_cap_rank = ea_isa_rank((ea_isa)c);
+        printf("cap: %s\n", cap);
     }
     print_dispatch();
 

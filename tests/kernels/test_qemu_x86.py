@@ -10,8 +10,11 @@ lean shape set (EDGEAI_TEST_QUICK=1), which still covers every variant the emula
 The C kernel test driver (tests/c/test_kernels.c, also used by the ARM lanes) runs on the same
 emulated CPUs with its full shape set and its read-past-the-end guard pages.
 
-qemu's TCG cannot emulate AVX-512 or AVX-VNNI, so the avx512vnni variants are tested natively (on a
-host that has them) and the avxvnni ones only on a host with AVX-VNNI.
+qemu's TCG cannot emulate AVX-512 or AVX-VNNI (no release here executes vpdpbusd), so the avxvnni
+and avx512vnni variants are tested natively on a host that has them (Sapphire Rapids has both;
+Alder / Raptor Lake only AVX-VNNI): test_variants.py runs every variant the CPU supports, and
+test_c_driver_native_cap below runs the C driver natively with the dispatch capped at each of
+them (``--cap NAME --expect-isa NAME``), so a host with AVX-512 proves the avxvnni dispatch too.
 
 Skips when qemu-x86_64 is absent, unless EDGEAI_REQUIRE_EMULATION=1 (CI), where that fails.
 """
@@ -126,3 +129,21 @@ def test_c_driver_on_emulated_cpu(driver, cpu, isa):
                          timeout=900)
     assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-2000:])
     assert f"ok expect-isa {isa}" in out.stdout and " 0 failures" in out.stdout, out.stdout[-2000:]
+
+
+def _native_vnni_isas():
+    return [i["name"] for i in edgeai.cpu_info()["isas"]
+            if i["name"] in ("avxvnni", "avx512vnni") and i["compiled"] and i["supported"]]
+
+
+@pytest.mark.parametrize("isa", ["avxvnni", "avx512vnni"])
+def test_c_driver_native_cap(driver, isa):
+    """The ISAs no qemu emulates: the C driver on this CPU, dispatch capped at `isa`."""
+    exe, isas = driver
+    if isa not in _native_vnni_isas():
+        pytest.skip(f"this CPU (or build) does not run {isa}")
+    assert isa in isas, f"the driver build did not compile the {isa} kernels (built: {isas})"
+    out = subprocess.run([exe, "--cap", isa, "--expect-isa", isa], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-2000:])
+    assert f"ok expect-isa {isa}" in out.stdout and " 0 failures" in out.stdout, out.stdout[-2000:]
+    assert f"ok   ea_gemm_q8_0_q8_0__{isa}" in out.stdout, out.stdout[-2000:]

@@ -330,6 +330,40 @@ def test_dispatch_picks_best_supported_isa_under_the_cap():
         edgeai.set_isa("no-such-isa")
 
 
+# Formats with an avxvnni dot + gemm (kernels/variants.inc); everything else falls back to avx2.
+AVXVNNI_FORMATS = ["q4_0", "q4_1", "q8_0", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"]
+
+
+def test_avxvnni_cap_dispatches_its_variants():
+    """An AVX-VNNI host without AVX-512 (Alder / Raptor Lake) as seen through the cap: the
+    quantized formats run their avxvnni dot and gemm, the activation quantizers and the float
+    formats the avx2 ones (no avxvnni variant of those), and matmul takes the avxvnni gemm. A
+    Sapphire Rapids host (AVX-VNNI and AVX-512) proves this only through the cap."""
+    isas = {i["name"]: i for i in edgeai.cpu_info()["isas"]}
+    if not (isas.get("avxvnni", {}).get("compiled") and isas["avxvnni"]["supported"]):
+        pytest.skip("this CPU (or build) does not run avxvnni")
+    before = edgeai.cpu_info()["isa_cap"]
+    try:
+        edgeai.set_isa("avxvnni")
+        kernels = edgeai.cpu_info()["kernels"]
+        for fmt in AVXVNNI_FORMATS:
+            assert kernels[fmt]["dot"].endswith("__avxvnni"), kernels[fmt]
+            assert kernels[fmt]["gemm"].endswith("__avxvnni"), kernels[fmt]
+            assert kernels[fmt]["activation_quantize"].endswith("__avx2"), kernels[fmt]
+        for fmt in ("f32", "f16", "bf16"):
+            assert kernels[fmt]["dot"].endswith("__avx2"), kernels[fmt]
+        assert kernels["f16"]["gemm"] == "ea_gemm_f16_f32__avx2"
+        rng = np.random.default_rng(5)
+        for fmt in ("q8_0", "q4_0"):
+            w = random_weights(fmt, 40, 32 * 9, rng)
+            x = rng.standard_normal((19, 32 * 9)).astype(np.float32)
+            forced = K.matmul_with(x, w, gemm=K.find("gemm", fmt, "avxvnni"), quantize=K.find("quantize", "q8_0", "avx2"),
+                                   threads=1)
+            assert np.array_equal(edgeai.matmul(x, w, threads=1), forced), fmt
+    finally:
+        edgeai.set_isa(before)
+
+
 def test_edgeai_isa_env_caps_dispatch_at_import():
     usable = [i["name"] for i in edgeai.cpu_info()["isas"] if i["compiled"] and i["supported"]]
     cap = usable[-2] if len(usable) > 1 else usable[-1]
