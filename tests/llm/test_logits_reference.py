@@ -69,4 +69,13 @@ def test_logits_match_float64_reference(smollm, smollm_path):
         err = np.abs(got[t] - ref[t]).max()
         assert err <= 0.10 * np.abs(ref[t]).max(), (t, err)
         assert np.corrcoef(got[t], ref[t])[0, 1] > 0.995, t
-    np.testing.assert_array_equal(got.argmax(-1), ref.argmax(-1))
+    # The top token must match wherever the reference's best two are apart by more than 1% of the
+    # row's max |logit|. Where they are closer (position 13 of this prompt: 30.637 vs 30.541, 0.3%),
+    # the 8-bit activations decide: the ref kernels keep the order by 0.02, avx512vnni swaps it by
+    # 0.05. There the pick must be one of the reference's two best. (13 of the 16 positions are clear.)
+    top2 = np.argsort(ref, axis=-1)[:, -2:]
+    gap = np.take_along_axis(ref, top2[:, 1:], -1)[:, 0] - np.take_along_axis(ref, top2[:, :1], -1)[:, 0]
+    clear = gap > 0.01 * np.abs(ref).max(-1)
+    assert clear.sum() >= 12
+    np.testing.assert_array_equal(got.argmax(-1)[clear], ref.argmax(-1)[clear])
+    assert all(got[t].argmax() in top2[t] for t in np.flatnonzero(~clear))
