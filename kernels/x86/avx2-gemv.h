@@ -45,16 +45,17 @@ static inline int ea256_gemv_pos(int fmt, int i) { return fmt == EA256_Q8_0 ? i 
 
 /* nb blocks of activations -> ceil(nb / 8) groups; a partial last group is zero-padded. Runs once per
  * tile call, i.e. once per 16-512 weight rows of K/32 blocks each, so it must stay cheap: a decode
- * tile of 16 rows of K = 576 costs ~18 x 16 block dots, its prep ~18 block copies. */
+ * tile of 16 rows of K = 576 costs ~18 x 16 block dots, its prep ~18 block copies.
+ * q8corr: also the q8_0 -128 sum(a) of each block in corr (the vpdpbusd GEMVs: avxvnni, avx512-gemv.h). */
 static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int fmt, int64_t nb, const uint8_t *a,
-                                                                       ea256_gemv_prep *P) {
+                                                                       ea256_gemv_prep *P, const int q8corr) {
     const int AB = fmt == EA256_Q4_1 ? 36 : 34, AQ = fmt == EA256_Q4_1 ? 4 : 2;
     const int64_t ng = (nb + 7) / 8;
     if (nb % 8) {
         const int64_t g = ng - 1;
         if (fmt != EA256_Q8_0) memset(P->qa[g], 0, sizeof P->qa[g]);
         memset(P->da[g], 0, sizeof P->da[g]);
-        if (fmt == EA256_Q4_0 || (EA256_VNNI && fmt == EA256_Q8_0)) memset(P->corr[g], 0, sizeof P->corr[g]);
+        if (fmt == EA256_Q4_0 || (q8corr && fmt == EA256_Q8_0)) memset(P->corr[g], 0, sizeof P->corr[g]);
         if (fmt == EA256_Q4_1) memset(P->s[g], 0, sizeof P->s[g]);
     }
     for (int64_t b = 0; b < nb; b++) {
@@ -68,9 +69,7 @@ static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int
             memcpy(&h, ab + 2, 2);
             P->s[g][pos] = ea256_h2f(h);
         }
-#if EA256_VNNI
-        if (fmt == EA256_Q8_0) P->corr[g][pos] = -128 * ea256_sum_i8(_mm256_loadu_si256((const __m256i *)(ab + AQ)));
-#endif
+        if (q8corr && fmt == EA256_Q8_0) P->corr[g][pos] = -128 * ea256_sum_i8(_mm256_loadu_si256((const __m256i *)(ab + AQ)));
         if (fmt == EA256_Q8_0) continue;
         /* pair i / 2, lane i % 2: elements 0..15 under the low nibbles, 16..31 under the high */
         const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + AQ));
@@ -263,7 +262,7 @@ static inline __attribute__((always_inline)) void ea256_gemv(const int fmt, int6
         return;
     }
     ea256_gemv_prep P;
-    ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
+    ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P, EA256_VNNI);
     /* one instantiation of the row loop per row tail nb % 8 (tail8.h) */
 #define EA256_GEMV_ROWS(NT) \
     for (int64_t j = 0; j < n; j++) s[j] = ea256_gemv_row(fmt, nb, NT, (const uint8_t *)w + (size_t)j * ws, (const uint8_t *)a, &P)

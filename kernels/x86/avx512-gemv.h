@@ -36,8 +36,8 @@ static inline __m512i ea512g_sum4(__m512i a, __m512i b, __m512i c, __m512i d) {
 /* block sums of group g (nt <= 8 blocks) of rows w0 (low half) and w1 (high half), in the reduced
  * order of avx2-gemv.h, 0 past nt, q4_0 / q8_0 corrections included */
 static inline __attribute__((always_inline)) __m512i ea512g_group(const int fmt, const uint8_t *w0, const uint8_t *w1,
-                                                                  const ea256_gemv_prep *P, const int32_t *corr8,
-                                                                  const uint8_t *ag, int64_t g, const int nt) {
+                                                                  const ea256_gemv_prep *P, const uint8_t *ag, int64_t g,
+                                                                  const int nt) {
     const __m512i z = _mm512_setzero_si512();
     __m512i sums;
     if (fmt == EA256_Q8_0) {
@@ -86,15 +86,14 @@ static inline __attribute__((always_inline)) __m512i ea512g_group(const int fmt,
         /* lane 0 of a half: blocks 0 2 4 6, lane 1: blocks 1 3 5 7 */
         sums = ea512g_sum4(p[0], p[1], p[2], p[3]);
     }
-    if (fmt != EA256_Q4_1) sums = _mm512_add_epi32(sums, _mm512_broadcast_i64x4(_mm256_load_si256((const __m256i *)corr8)));
+    if (fmt != EA256_Q4_1) sums = _mm512_add_epi32(sums, _mm512_broadcast_i64x4(_mm256_load_si256((const __m256i *)P->corr[g])));
     return sums;
 }
 
 /* rows w0, w1: nb / 8 full groups, then nt = nb % 8 tail blocks (a constant per instantiation) */
 static inline __attribute__((always_inline)) void ea512g_rows2(const int fmt, int64_t nb, const int nt, const uint8_t *w0,
                                                                const uint8_t *w1, const uint8_t *a,
-                                                               const ea256_gemv_prep *P, const int32_t (*corr)[8],
-                                                               float *out0, float *out1) {
+                                                               const ea256_gemv_prep *P, float *out0, float *out1) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : 20;
     const int AB = fmt == EA256_Q4_1 ? 36 : 34;
     __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
@@ -106,7 +105,7 @@ static inline __attribute__((always_inline)) void ea512g_rows2(const int fmt, in
             _mm_prefetch((const char *)g0 + EA256_GEMV_PF + 64 * l, _MM_HINT_T0);
             _mm_prefetch((const char *)g1 + EA256_GEMV_PF + 64 * l, _MM_HINT_T0);
         }
-        const __m512i sums = ea512g_group(fmt, g0, g1, P, corr[g], a + g * 8 * AB, g, 8);
+        const __m512i sums = ea512g_group(fmt, g0, g1, P, a + g * 8 * AB, g, 8);
         __m512 dw, mw = _mm512_setzero_ps();
         if (fmt == EA256_Q4_1) {
             __m256 d0, m0, d1, m1;
@@ -124,7 +123,7 @@ static inline __attribute__((always_inline)) void ea512g_rows2(const int fmt, in
     }
     if (nt) {
         const uint8_t *g0 = w0 + ng * 8 * WB, *g1 = w1 + ng * 8 * WB;
-        const __m512i sums = ea512g_group(fmt, g0, g1, P, corr[ng], a + ng * 8 * AB, ng, nt);
+        const __m512i sums = ea512g_group(fmt, g0, g1, P, a + ng * 8 * AB, ng, nt);
         const __m512 dw = ea512g_join_ps(ea256_gather_h8(fmt, g0, WB, nt), ea256_gather_h8(fmt, g1, WB, nt));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, ea512g_bcast8_ps(P->da[ng])), acc);
         if (fmt == EA256_Q4_1) {
@@ -150,28 +149,15 @@ static inline __attribute__((always_inline)) void ea512_gemv(const int fmt, int6
         ea256_gemv(fmt, k, n, s, w, ws, a);
         return;
     }
-    ea256_gemv_prep P;
-    ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P);
-    /* the integer correction per block: q4_0 -8 sum(a) (in the prep), q8_0 -128 sum(a) */
-    alignas(32) int32_t corr8[EA256_GEMV_MAXG][8];
-    if (fmt == EA256_Q8_0) {
-        memset(corr8[ng - 1], 0, sizeof corr8[0]);
-        for (int64_t b = 0; b < nb; b++) {
-            /* sum of 32 int8 by vpsadbw of (q ^ 0x80) against 0: sum(q + 128) per 8 bytes */
-            const __m256i q = _mm256_loadu_si256((const __m256i *)((const uint8_t *)a + 34 * b + 2));
-            const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
-            const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
-            corr8[b / 8][b % 8] = -128 * ((int32_t)(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
-        }
-    }
-    const int32_t(*corr)[8] = fmt == EA256_Q8_0 ? (const int32_t(*)[8])corr8 : (const int32_t(*)[8])P.corr;
+    ea256_gemv_prep P; /* with the per-block integer corrections: q4_0 -8 sum(a), q8_0 -128 sum(a) */
+    ea256_gemv_prep_fill(fmt, nb, (const uint8_t *)a, &P, 1);
     const uint8_t *w8 = (const uint8_t *)w, *a8 = (const uint8_t *)a;
     /* an odd last row runs beside itself (its second result is dropped) */
 #define EA512_GEMV_ROWS(NT)                                                                                      \
     for (int64_t j = 0; j < n; j += 2) {                                                                         \
         float o1;                                                                                                \
         const uint8_t *r0 = w8 + (size_t)j * ws;                                                                 \
-        ea512g_rows2(fmt, nb, NT, r0, j + 1 < n ? r0 + ws : r0, a8, &P, corr, &s[j],        \
+        ea512g_rows2(fmt, nb, NT, r0, j + 1 < n ? r0 + ws : r0, a8, &P, &s[j],                               \
                      j + 1 < n ? &s[j + 1] : &o1);                                                               \
     }
     EA_TAIL8(nb % 8, EA512_GEMV_ROWS)
