@@ -60,7 +60,7 @@ void ea_bind_conv(py::module_ &m) {
        "y[B, O, oh, ow] = conv2d(x * x_scale, W) * y_scale + bias (im2col + ea_matmul).");
 
     m.def("conv2d_nhwc", [](int type, py::array w, py::array x, py::object bias, py::array y,
-                            const std::vector<int64_t> &geom, int nthreads) {
+                            const std::vector<int64_t> &geom, int nthreads, py::object residual) {
         // geom: the 18 fields of ea_conv2d_geom in declaration order (a tuple: cheaper than a dict per call)
         if (geom.size() != 18) throw py::value_error("conv2d_nhwc: geom must hold 18 integers");
         ea_conv2d_geom g;
@@ -90,17 +90,26 @@ void ea_bind_conv(py::module_ &m) {
                 throw py::value_error("conv2d_nhwc: bias must be float32 [out_c]");
             bp = (const float *)b.data();
         }
+        const float *rp = nullptr;
+        py::array r;
+        if (!residual.is_none()) {
+            r = py::array::ensure(residual);
+            if (!r || !r.dtype().is(f32) || !(r.flags() & py::array::c_style) || r.size() != y.size())
+                throw py::value_error("conv2d_nhwc: residual must be float32 shaped like y");
+            if (r.data() == y.data()) throw py::value_error("conv2d_nhwc: residual must not be y itself");
+            rp = (const float *)r.data();
+        }
         int rc;
         {
             py::gil_scoped_release nogil;
-            rc = ea_conv2d_nhwc((ea_type)type, w.data(), (const float *)x.data(), bp, (float *)y.mutable_data(), &g,
-                                nthreads);
+            rc = ea_conv2d_nhwc((ea_type)type, w.data(), (const float *)x.data(), bp, rp, (float *)y.mutable_data(),
+                                &g, nthreads);
         }
         if (rc == EA_ERR_NOMEM) throw std::bad_alloc();
         if (rc != EA_OK) throw py::value_error("conv2d_nhwc: error " + std::to_string(rc) + " (shape or kernel)");
     }, py::arg("type"), py::arg("w"), py::arg("x"), py::arg("bias"), py::arg("y"), py::arg("geom"),
-       py::arg("threads") = 0,
-       "y[B, O, oh, ow] = conv2d(x, W) + bias, W rows in (kh, kw, c) order (quantized NHWC input).");
+       py::arg("threads") = 0, py::arg("residual") = py::none(),
+       "y[B, O, oh, ow] = conv2d(x, W) + bias [+ residual], W rows in (kh, kw, c) order (quantized NHWC input).");
 
     m.def("linear", [](int type, py::array w, int64_t n, int64_t k, int64_t kp, py::array x, py::object bias,
                        py::array y, int nthreads) {

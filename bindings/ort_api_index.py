@@ -5,7 +5,8 @@ so a caller that knows the slot can call it without ONNX Runtime's header. This 
 ``include/onnxruntime/core/session/onnxruntime_c_api.h`` (any release: the slots we use are in the
 "Version 1" part, which never changes), takes the body of ``struct OrtApi {``, drops comments and
 preprocessor lines, splits it into member declarations at ';' and numbers them in order. A member is
-one slot whatever its form: ``ORT_API2_STATUS(Name, ...)``, ``ORT_API(type, Name, ...)``,
+one slot whatever its form: ``ORT_API2_STATUS(Name, ...)``, ``ORT_API(type, Name, ...)`` or
+``ORT_API_T(type, Name, ...)`` (newer headers),
 ``ORT_CLASS_RELEASE(X)`` (named ReleaseX) or a plain function pointer ``ret (ORT_API_CALL* Name)(...)``.
 
 Usage: python3 bindings/ort_api_index.py HEADER [NAME ...]   (no names: print every slot)
@@ -32,7 +33,7 @@ def slots(text: str):
         d = " ".join(decl.split())
         if not d:
             continue
-        m = (re.match(r"ORT_API2_STATUS\(\s*(\w+)", d) or re.match(r"ORT_API\(\s*[^,]+,\s*(\w+)", d)
+        m = (re.match(r"ORT_API2_STATUS\(\s*(\w+)", d) or re.match(r"ORT_API(?:_T)?\(\s*[^,]+,\s*(\w+)", d)
              or re.search(r"\(\s*ORT_API_CALL\s*\*\s*(\w+)\s*\)", d))
         if m:
             names.append(m.group(1))

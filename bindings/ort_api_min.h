@@ -7,7 +7,10 @@
  *   at commit 44885662608f431f1dfd7684b08431ca6f6f1893 (ORT_API_VERSION 8; the member declarations up to
  *   ReleaseCustomOpDomain, transcribed in order with argument lists elided), and checked by hand
  *   against the C# binding's table (csharp/.../NativeMethods.shared.cs, be64775f, API 14), which
- *   lists the same names in the same order. All are in the frozen "Version 1" part of the table.
+ *   lists the same names in the same order. All are in the frozen "Version 1" part of the table,
+ *   except KernelContext_ParallelFor (slot 274, since API version 17 = ONNX Runtime 1.17): counted by
+ *   the same script over a copy of the header at ORT_API_VERSION 30, and by offsetof(OrtApi, ...) /
+ *   sizeof(void *) from gcc over that copy (which also gave the five slots 87-99 below).
  *   RegisterCustomOps also checks slots 0, 1, 2 and 93 at run time (a status round trip).
  * - OrtCustomOp's fields in header order up to the version-16 ones (CreateKernelV2, KernelComputeV2)
  *   and the later ones as placeholders, from a recent copy of the header (vendored at
@@ -34,6 +37,8 @@ extern "C" {
 /* The API version we ask GetApi for: 16 = ONNX Runtime 1.16, the oldest one pyproject.toml allows and
  * the first whose OrtCustomOp has CreateKernelV2 / KernelComputeV2 (errors returned as OrtStatus). */
 #define EA_ORT_API_VERSION 16
+/* KernelContext_ParallelFor's version: a runtime whose GetApi serves it has the slot */
+#define EA_ORT_API_VERSION_PARALLEL_FOR 17
 
 typedef struct OrtStatus OrtStatus;
 typedef struct OrtApi OrtApi; /* opaque here: used as a table of slots */
@@ -75,6 +80,7 @@ enum {
     EA_ORT_KernelContext_GetOutput = 91,
     EA_ORT_ReleaseStatus = 93,
     EA_ORT_ReleaseTensorTypeAndShapeInfo = 99,
+    EA_ORT_KernelContext_ParallelFor = 274, /* API >= 17 only: check GetApi(17) first */
 };
 
 /* Signatures of those slots */
@@ -100,6 +106,12 @@ typedef OrtStatus *(EA_ORT_CALL *ea_ort_KernelContext_GetOutput_fn)(OrtKernelCon
                                                                      const int64_t *dims, size_t n, OrtValue **out);
 typedef void(EA_ORT_CALL *ea_ort_ReleaseStatus_fn)(OrtStatus *status);
 typedef void(EA_ORT_CALL *ea_ort_ReleaseTensorTypeAndShapeInfo_fn)(OrtTensorTypeAndShapeInfo *info);
+/* fn(usr_data, i) once for each i in [0, total), in at most num_batch contiguous batches (0: no
+ * limit), on the intra-op pool with the calling thread taking part; returns when all are done.
+ * fn has the default calling convention (no ORT_API_CALL in the header). */
+typedef OrtStatus *(EA_ORT_CALL *ea_ort_KernelContext_ParallelFor_fn)(const OrtKernelContext *ctx,
+                                                                       void (*fn)(void *usr_data, size_t i),
+                                                                       size_t total, size_t num_batch, void *usr_data);
 
 /* OrtCustomOp: the op's schema and kernel callbacks, fields in ONNX Runtime's order. */
 typedef struct OrtCustomOp {

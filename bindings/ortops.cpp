@@ -1,4 +1,4 @@
-// edgeai's ONNX custom ops (EdgeaiMatMul, EdgeaiConv; domain ai.onnx.contrib) as a native ONNX Runtime
+// edgeai's ONNX custom ops (EdgeaiMatMul, EdgeaiConv, EdgeaiConvAdd; domain ai.onnx.contrib) as a native ONNX Runtime
 // custom-op library, compiled into edgeai._C. ONNX Runtime dlopens edgeai._C's file
 // (SessionOptions.register_custom_ops_library) and calls RegisterCustomOps; each node's kernel then
 // calls ea_linear / ea_conv2d / ea_conv2d_nhwc on ONNX Runtime's own input and output buffers: no
@@ -12,6 +12,8 @@
 // Threads: nodes run on the thread that called InferenceSession.run (sequential executor); that call
 // sets the kernel thread count of its own thread (set_onnx_op_threads) and a process-wide copy used by
 // any other thread, so a node ORT ran elsewhere gets the last session's count (0 = edgeai's global count).
+// The kernels' tasks run on ORT's intra-op pool where ORT has KernelContext_ParallelFor (1.17 and
+// later; see OrtPoolScope), else on edgeai's own pool.
 #include <pybind11/pybind11.h>
 
 #include <atomic>
@@ -40,6 +42,8 @@ namespace py = pybind11;
 namespace {
 
 const OrtApi *g_api = nullptr;
+bool g_ort_pool = false;                // ORT serves KernelContext_ParallelFor (set at registration)
+std::atomic<bool> g_want_ort_pool{true};  // set_onnx_op_pool: run the kernels on it (below) when it does
 const int64_t kChunkBytes = 16 << 20;  // edgeai/onnx/im2col.py CHUNK_BYTES (only bounds memory; bits do not depend on it)
 
 thread_local int t_threads = -1;       // this thread's count from set_onnx_op_threads; -1: never set
@@ -172,7 +176,7 @@ bool parse_params(const std::string &text, Params &out, std::string &err) {
 
 // ---- kernels ------------------------------------------------------------------------------------------
 
-enum OpKind { MATMUL, CONV };
+enum OpKind { MATMUL, CONV, CONV_ADD };  // CONV_ADD: EdgeaiConvAdd(X, W, B, Z) = EdgeaiConv(X, W, B) + Z
 
 struct Kernel {
     OpKind kind;
@@ -182,7 +186,8 @@ struct Kernel {
     bool hwc;
 };
 
-const char *op_name(OpKind k) { return k == MATMUL ? "EdgeaiMatMul" : "EdgeaiConv"; }
+const char *op_name(OpKind k) { return k == MATMUL ? "EdgeaiMatMul" : k == CONV ? "EdgeaiConv" : "EdgeaiConvAdd"; }
+size_t n_inputs(OpKind k) { return k == CONV_ADD ? 4 : 3; }
 
 int type_from_name(const std::string &name) {  // case-insensitive, as edgeai.formats.format_info
     for (int t = 0; t < 256; t++) {
@@ -217,7 +222,7 @@ OrtStatus *create_kernel(OpKind kind, const OrtKernelInfo *info, void **out) {
         k->type = (ea_type)t;
         k->block = ea_type_info(t)->block_size;
         if (p.n <= 0 || p.k <= 0 || p.kp < p.k || p.kp % k->block) bad = "params: bad n, k or kp";
-        else if (kind == CONV) {
+        else if (kind != MATMUL) {
             k->hwc = p.layout == "hwc";
             if (p.kernel.size() != 2 || p.strides.size() != 2 || p.pads.size() != 4 || p.dilations.size() != 2)
                 bad = "params: kernel, strides, dilations need 2 integers and pads 4";
@@ -321,11 +326,16 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
     size_t nin = 0;
     OrtStatus *st = ORT(KernelContext_GetInputCount)(ctx, &nin);
     if (st) return st;
-    if (nin != 3) return fail(EA_ORT_INVALID_ARGUMENT, "ValueError", "%s: expects 3 inputs (X, W, B), got %zu", op, nin);
-    Tensor x, w, b;
+    if (nin != n_inputs(kn->kind))
+        return fail(EA_ORT_INVALID_ARGUMENT, "ValueError", "%s: expects %zu inputs (X, W, B%s), got %zu", op,
+                    n_inputs(kn->kind), kn->kind == CONV_ADD ? ", Z" : "", nin);
+    Tensor x, w, b, z;
     if ((st = read_input(ctx, 0, x)) || (st = read_input(ctx, 1, w)) || (st = read_input(ctx, 2, b))) return st;
-    if (x.type != EA_ORT_FLOAT || w.type != EA_ORT_UINT8 || b.type != EA_ORT_FLOAT)
-        return fail(EA_ORT_INVALID_ARGUMENT, "ValueError", "%s: inputs must be float32, uint8, float32", op);
+    if (kn->kind == CONV_ADD && (st = read_input(ctx, 3, z))) return st;
+    if (x.type != EA_ORT_FLOAT || w.type != EA_ORT_UINT8 || b.type != EA_ORT_FLOAT ||
+        (kn->kind == CONV_ADD && z.type != EA_ORT_FLOAT))
+        return fail(EA_ORT_INVALID_ARGUMENT, "ValueError", "%s: inputs must be float32, uint8, float32%s", op,
+                    kn->kind == CONV_ADD ? ", float32" : "");
     if (b.size != 0 && b.size != p.n)
         return fail(EA_ORT_INVALID_ARGUMENT, "ShapeError", "%s: bias has %lld values, the op has %lld outputs", op,
                     (long long)b.size, (long long)p.n);
@@ -394,6 +404,10 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
     if (mul({bsz, p.n, oh, ow}) < 0)
         return fail(EA_ORT_INVALID_ARGUMENT, "ShapeError", "%s: output too large", op);
     const int64_t yshape[4] = {bsz, p.n, oh, ow};
+    // the fused residual must be exactly the conv's output shape (edgeai.onnx.quantize fuses only then)
+    if (kn->kind == CONV_ADD && z.shape != std::vector<int64_t>(yshape, yshape + 4))
+        return fail(EA_ORT_INVALID_ARGUMENT, "ShapeError", "%s: Z has shape %s, the conv output is %s", op,
+                    shape_str(z.shape).c_str(), shape_str(std::vector<int64_t>(yshape, yshape + 4)).c_str());
     OrtValue *y = nullptr;
     if ((st = ORT(KernelContext_GetOutput)(ctx, 0, yshape, 4, &y))) return st;
     if (mul({bsz, p.n, oh, ow}) == 0) return nullptr;
@@ -401,16 +415,25 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
         return fail(EA_ORT_INVALID_ARGUMENT, "ShapeError", "%s: empty input of shape %s", op, shape_str(x.shape).c_str());
     IoData io;
     if ((st = io_data(op, x, w, b, y, io))) return st;
+    const float *zp = nullptr;
+    if (kn->kind == CONV_ADD && (!(zp = (const float *)data_of(z.v, &st)) || st))
+        return st ? st : fail(EA_ORT_FAIL, "ValueError", "%s: no Z data", op);
     ea_conv2d_geom geo = {bsz, c, h, wd, p.n, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, g, p.k, kpad};
     if (kn->hwc)
-        return kernel_status(op, ea_conv2d_nhwc(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo,
-                                                nthreads));
+        return kernel_status(op, ea_conv2d_nhwc(kn->type, io.w, (const float *)io.x, (const float *)io.b, zp,
+                                                (float *)io.y, &geo, nthreads));
     // (c, kh, kw) rows: the activation prescale of ops.py _act_scale, computed by the same rule in C
     float scale = 1.0f, unscale = 1.0f;
     int rc = ea_act_prescale((const float *)io.x, x.size, nthreads, &scale, &unscale);
     if (rc != EA_OK) return kernel_status(op, rc);
-    return kernel_status(op, ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo, scale,
-                                       unscale, kChunkBytes, nthreads));
+    rc = ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo, scale, unscale,
+                   kChunkBytes, nthreads);
+    if (rc == EA_OK && zp) {  // the separate Add's bits: y rounded first, then y + z
+        float *yp = (float *)io.y;
+        const int64_t n = mul({bsz, p.n, oh, ow});
+        for (int64_t i = 0; i < n; i++) yp[i] += zp[i];
+    }
+    return kernel_status(op, rc);
 }
 
 // ---- OrtCustomOp callbacks ----------------------------------------------------------------------------
@@ -423,7 +446,7 @@ struct Op {
 const char *EA_ORT_CALL get_name(const OrtCustomOp *op) { return op_name(((const Op *)op)->kind); }
 const char *EA_ORT_CALL get_ep(const OrtCustomOp *) { return "CPUExecutionProvider"; }
 int EA_ORT_CALL input_type(const OrtCustomOp *, size_t i) { return i == 1 ? EA_ORT_UINT8 : EA_ORT_FLOAT; }
-size_t EA_ORT_CALL input_count(const OrtCustomOp *) { return 3; }
+size_t EA_ORT_CALL input_count(const OrtCustomOp *op) { return n_inputs(((const Op *)op)->kind); }
 int EA_ORT_CALL output_type(const OrtCustomOp *, size_t) { return EA_ORT_FLOAT; }
 size_t EA_ORT_CALL output_count(const OrtCustomOp *) { return 1; }
 int EA_ORT_CALL required(const OrtCustomOp *, size_t) { return 0; }
@@ -440,8 +463,49 @@ OrtStatus *EA_ORT_CALL create_v2(const OrtCustomOp *op, const OrtApi *, const Or
     }
 }
 
+// ---- the kernels on ONNX Runtime's intra-op pool ------------------------------------------------------
+//
+// With their own pool, edgeai's kernels and ORT's ops took turns on the same cores with two sets of
+// workers: ORT's had to stop spin-waiting (else they took the cores from edgeai's during its ops),
+// and every parallel ORT op then paid a futex wake-up. Terrain UNet, 2 threads: the float ops
+// between the convs ran ~1.4x slower than in the float model's session, and the convs scaled 1.47x
+// from 1 to 2 threads against ORT's own 1.93x. KernelContext_ParallelFor runs edgeai's tasks on
+// ORT's workers instead (ea_set_thread_executor), so they may spin.
+
+struct PoolJob {
+    ea_job_run_fn run;
+    void *job;
+};
+
+void pool_batch(void *usr, size_t i) {
+    const PoolJob *j = (const PoolJob *)usr;
+    j->run(j->job, (int)i);
+}
+
+// ea_executor_fn over ORT's pool: batch i of nworkers runs worker slot i, once each
+int ort_executor(void *ectx, int nworkers, ea_job_run_fn run, void *job) {
+    PoolJob j{run, job};
+    OrtStatus *st = ORT(KernelContext_ParallelFor)((const OrtKernelContext *)ectx, pool_batch, (size_t)nworkers,
+                                                   (size_t)nworkers, &j);
+    if (!st) return 0;
+    ORT(ReleaseStatus)(st);  // ea_parallel_for finishes the job on this thread
+    return -1;
+}
+
+// the calling thread's ea_parallel_for calls go to ORT's pool while it lives
+struct OrtPoolScope {
+    const bool on;
+    explicit OrtPoolScope(OrtKernelContext *ctx) : on(g_ort_pool && g_want_ort_pool.load(std::memory_order_relaxed)) {
+        if (on) ea_set_thread_executor(ort_executor, ctx);
+    }
+    ~OrtPoolScope() {
+        if (on) ea_set_thread_executor(nullptr, nullptr);
+    }
+};
+
 OrtStatus *EA_ORT_CALL compute_v2(void *kernel, OrtKernelContext *ctx) {
     try {
+        OrtPoolScope pool(ctx);
         return compute((Kernel *)kernel, ctx);
     } catch (...) {
         return fail(EA_ORT_FAIL, "MemoryError", "%s: out of memory", op_name(((Kernel *)kernel)->kind));
@@ -475,7 +539,7 @@ Op make_op(OpKind kind) {
     return o;
 }
 
-Op g_matmul = make_op(MATMUL), g_conv = make_op(CONV);
+Op g_matmul = make_op(MATMUL), g_conv = make_op(CONV), g_conv_add = make_op(CONV_ADD);
 OrtCustomOpDomain *g_domain = nullptr;  // shared by every session; lives as long as the process
 std::mutex g_mutex;
 std::string g_runtime_version;
@@ -506,11 +570,14 @@ extern "C" __attribute__((visibility("default"))) OrtStatus *RegisterCustomOps(O
               strcmp(ORT(GetErrorMessage)(probe), "edgeai-probe") == 0;
     if (probe) ORT(ReleaseStatus)(probe);
     if (!ok) return fail(EA_ORT_FAIL, "RuntimeError", "ONNX Runtime's C API table is not laid out as edgeai expects");
+    // GetApi(v) serves every version up to the runtime's own, so a table for this version has the slot
+    g_ort_pool = base->GetApi(EA_ORT_API_VERSION_PARALLEL_FOR) != nullptr;
     OrtStatus *st;
     if (!g_domain) {
         OrtCustomOpDomain *d = nullptr;
         if ((st = ORT(CreateCustomOpDomain)("ai.onnx.contrib", &d))) return st;
-        if ((st = ORT(CustomOpDomain_Add)(d, &g_matmul.base)) || (st = ORT(CustomOpDomain_Add)(d, &g_conv.base)))
+        if ((st = ORT(CustomOpDomain_Add)(d, &g_matmul.base)) || (st = ORT(CustomOpDomain_Add)(d, &g_conv.base)) ||
+            (st = ORT(CustomOpDomain_Add)(d, &g_conv_add.base)))
             return st;  // d leaks (once, on an error that cannot recur usefully)
         g_domain = d;
     }
@@ -524,12 +591,16 @@ void ea_bind_ortops(py::module_ &m) {
         g_threads.store(n, std::memory_order_relaxed);
     }, py::arg("threads"),
           "Kernel threads of edgeai's native ONNX ops run by this thread (and, process-wide, by any other): 0 = global count.");
+    m.def("set_onnx_op_pool", [](bool ort) { g_want_ort_pool.store(ort, std::memory_order_relaxed); }, py::arg("ort"),
+          "Process-wide: run the native ops' kernels on ONNX Runtime's intra-op pool (True, where ORT >= 1.17 "
+          "serves KernelContext_ParallelFor) or on edgeai's own pool (False).");
     m.def("onnx_ops_stats", []() {
         py::dict d;
         d["calls"] = (long long)g_calls.load();
         d["last_threads"] = g_last_threads.load();
         d["runtime"] = g_runtime_version;
         d["registered"] = g_domain != nullptr;
+        d["ort_pool"] = g_ort_pool;
         return d;
     }, "Counters of the native ONNX ops: kernel calls, thread count of the last call, ONNX Runtime version.");
 }

@@ -139,6 +139,19 @@ int ea_get_num_threads(void);
  * Calls from several threads at once are serialized. */
 typedef void (*ea_task_fn)(void *ctx, int64_t task, int thread);
 void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads);
+
+/* A host's thread pool, for ea_parallel_for calls made on one thread (the ONNX Runtime custom ops
+ * run edgeai's kernels on ONNX Runtime's intra-op pool this way: one set of workers, which may
+ * spin between the graph's ops, instead of two pools taking turns on the same cores).
+ * The executor must call run(job, w) once for each w in [0, nworkers), as many at once as it
+ * can, and return when all have returned; it returns 0, or nonzero if it failed, in which case
+ * ea_parallel_for finishes the job on the calling thread. Tasks are claimed dynamically, so a
+ * run(job, w) that starts late only takes what is left; w is the task's `thread`.
+ * ea_set_thread_executor installs fn (NULL: remove) for the calling thread only; ea_parallel_for
+ * calls made inside a task on that thread then run serially. */
+typedef void (*ea_job_run_fn)(void *job, int worker);
+typedef int (*ea_executor_fn)(void *ectx, int nworkers, ea_job_run_fn run, void *job);
+void ea_set_thread_executor(ea_executor_fn fn, void *ectx);
 #define EA_MAX_THREADS 64
 
 /* ---- drivers ----------------------------------------------------------------- */

@@ -106,9 +106,11 @@ def conv2d_nhwc(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *
 
 def conv2d_nhwc_raw(x: np.ndarray, wdata: np.ndarray, type_id: int, block: int, k: int, bias: Optional[np.ndarray],
                     out_channels: int, kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
-                    dilations: Sequence[int], group: int, threads: int) -> np.ndarray:
+                    dilations: Sequence[int], group: int, threads: int,
+                    residual: Optional[np.ndarray] = None) -> np.ndarray:
     """:func:`conv2d_nhwc` on raw weight bytes (the op's per-call path: no QuantizedTensor to build).
-    ``threads``: 0 for edgeai's global count. The C side checks the weight buffer's size."""
+    ``threads``: 0 for edgeai's global count. The C side checks the weight buffer's size.
+    ``residual``: None, or float32 of the output's shape added after the bias (a fused Add, same bits)."""
     if x.ndim != 4:
         raise ShapeError(f"Conv expects a 4-D input [B, C, H, W], got shape {x.shape}")
     b, c, h, wd = x.shape
@@ -130,6 +132,10 @@ def conv2d_nhwc_raw(x: np.ndarray, wdata: np.ndarray, type_id: int, block: int, 
         bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
     if wdata.dtype != np.uint8 or wdata.ndim != 1 or not wdata.flags.c_contiguous:
         wdata = np.ascontiguousarray(wdata).reshape(-1).view(np.uint8)
+    if residual is not None:
+        if residual.shape != y.shape:
+            raise ShapeError(f"Conv residual has shape {residual.shape}, the conv output is {y.shape}")
+        residual = np.ascontiguousarray(residual, dtype=np.float32)
     _C.conv2d_nhwc(type_id, wdata, x, bias, y, (b, c, h, wd, out_channels, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl,
-                                                group, k, k), threads)
+                                                group, k, k), threads, residual)
     return y

@@ -1,6 +1,6 @@
 """edgeai's ONNX custom ops: quantized MatMul/Gemm and Conv running on edgeai's kernels.
 
-Two implementations of the same two ops, bit for bit (both call the same C kernels):
+Two implementations of the same ops, bit for bit (both call the same C kernels):
 
 - native (default): a custom-op library built into edgeai._C against ONNX Runtime's C API
   (bindings/ortops.cpp; the onnxruntime wheel ships no C headers, so bindings/ort_api_min.h declares
@@ -28,6 +28,9 @@ Ops (domain ``ai.onnx.contrib``; every node carries its geometry in one JSON str
     EdgeaiConv(X[B, C, H, W] f32, W[O, Kp] u8 blocks, B[O or 0] f32) -> Y[B, O, oh, ow]
         params["layout"]: "hwc" (weight rows in (kh, kw, c) order, K = Kp) or absent / "chw"
         ((c, kh, kw) order, zero-padded to Kp; models quantized before "hwc" existed)
+    EdgeaiConvAdd(X, W, B, Z[B, O, oh, ow] f32) -> EdgeaiConv(X, W, B) + Z
+        a Conv and the Add of a same-shaped residual after it, fused by :func:`edgeai.onnx.quantize`:
+        Z is added to each output tile while it is in cache (the bits of the separate Add)
 """
 import json
 import re
@@ -38,7 +41,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .. import _C
+from .. import _C, _env
 from ..errors import FormatError, ShapeError
 from ..formats import format_info
 from ..tensor import QuantizedTensor, _check_threads
@@ -47,6 +50,7 @@ from .im2col import conv2d, conv2d_nhwc_raw, conv_output_size, same_pads
 DOMAIN = "ai.onnx.contrib"
 MATMUL_OP = "EdgeaiMatMul"
 CONV_OP = "EdgeaiConv"
+CONV_ADD_OP = "EdgeaiConvAdd"  # EdgeaiConv(X, W, B) + Z: a Conv and the residual Add after it (quantize fuses them)
 
 _state = threading.local()
 _registered = False
@@ -127,7 +131,13 @@ def run_matmul(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> n
     return y
 
 
-def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.ndarray:
+def run_conv_add(x: np.ndarray, w: np.ndarray, bias: np.ndarray, z: np.ndarray, params: str) -> np.ndarray:
+    """EdgeaiConvAdd: :func:`run_conv` + z, with the bits of a separate Add (z: the output's shape)."""
+    return run_conv(x, w, bias, params, residual=z)
+
+
+def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str,
+             residual: Optional[np.ndarray] = None) -> np.ndarray:
     """ONNX Conv (2-D) on edgeai's GEMM path.
 
     ``params["layout"] == "hwc"`` (what :func:`edgeai.onnx.quantize` writes when a group's channels
@@ -148,18 +158,40 @@ def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.
         left, right = same_pads(x.shape[3], kw, p["strides"][1], p["dilations"][1], up)
         pads = [top, left, bottom, right]
     b = bias if bias.size else None
+    if residual is not None and (residual.dtype != np.float32 or not residual.flags.c_contiguous):
+        residual = np.ascontiguousarray(residual, dtype=np.float32)
     if p.get("layout") == "hwc":
         return conv2d_nhwc_raw(x, _raw_weights(w), p["_type_id"], p["_block"], p["k"], b, p["n"], (kh, kw),
-                               p["strides"], pads, p["dilations"], p["group"], _check_threads(_threads()))
+                               p["strides"], pads, p["dilations"], p["group"], _check_threads(_threads()), residual)
     scale, unscale = _act_scale(x)
-    return conv2d(x, _weights(w, p), b, out_channels=p["n"], kernel=(kh, kw),
-                  strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
-                  threads=_threads(), x_scale=scale, y_scale=unscale)
+    y = conv2d(x, _weights(w, p), b, out_channels=p["n"], kernel=(kh, kw),
+               strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
+               threads=_threads(), x_scale=scale, y_scale=unscale)
+    if residual is not None:
+        if residual.shape != y.shape:
+            raise ShapeError(f"{CONV_ADD_OP}: Z has shape {residual.shape}, the conv output is {y.shape}")
+        y += residual
+    return y
 
 
 def native_library() -> str:
     """Path of the native custom-op library (edgeai._C itself: it exports ``RegisterCustomOps``)."""
     return _C.__file__
+
+
+def use_ort_pool() -> bool:
+    """Whether the native ops run their kernels on ONNX Runtime's intra-op pool: ONNX Runtime serves
+    ``KernelContext_ParallelFor`` (1.17+; known once a session registered the ops) and EDGEAI_ONNX_POOL
+    is not ``edgeai``. Also tells the native library which pool to use (process-wide).
+
+    Raises:
+        ValueError: EDGEAI_ONNX_POOL is neither ``ort`` nor ``edgeai``.
+    """
+    if _env.ONNX_POOL not in ("ort", "edgeai"):
+        raise ValueError(f"EDGEAI_ONNX_POOL must be 'ort' or 'edgeai', not {_env.ONNX_POOL!r}")
+    want = _env.ONNX_POOL == "ort"
+    _C.set_onnx_op_pool(want)
+    return want and bool(_C.onnx_ops_stats()["ort_pool"])
 
 
 def register() -> str:
@@ -211,6 +243,11 @@ def register_python() -> str:
             def _conv(x, w, b, **attrs):
                 return _guarded(run_conv, x, w, b, attrs["params"])
 
+            @onnx_op(op_type=CONV_ADD_OP, inputs=sig["inputs"] + [PyCustomOpDef.dt_float], outputs=sig["outputs"],
+                     attrs=sig["attrs"])
+            def _conv_add(x, w, b, z, **attrs):
+                return _guarded(run_conv_add, x, w, b, z, attrs["params"])
+
             PyCustomOpDef.install_hooker(_invoke)
             _registered = True
     return get_library_path()
@@ -245,11 +282,12 @@ def take_error() -> Optional[BaseException]:
     return err
 
 
-def _guarded(fn, x, w, b, params: str) -> np.ndarray:
-    """Run an op; an exception must not cross into onnxruntime-extensions' C++ (it aborts the
-    process), so it is kept for InferenceSession.run to raise, and a zero tensor goes back."""
+def _guarded(fn, x, *inputs_and_params) -> np.ndarray:
+    """Run op ``fn(x, *inputs, params)``; an exception must not cross into onnxruntime-extensions' C++
+    (it aborts the process), so it is kept for InferenceSession.run to raise, and a zero tensor goes back."""
+    params = inputs_and_params[-1]
     try:
-        return fn(x, w, b, params)
+        return fn(x, *inputs_and_params)
     except Exception as exc:  # noqa: BLE001 - re-raised by InferenceSession.run
         if getattr(_state, "error", None) is None:
             _state.error = exc
@@ -277,5 +315,5 @@ def _invoke(k_id, feed, attributes):
     return (k_id,) + tuple(res)
 
 
-__all__ = ["DOMAIN", "MATMUL_OP", "CONV_OP", "register", "register_python", "native_library", "native_error",
-           "run_matmul", "run_conv", "set_threads", "conv_output_size"]
+__all__ = ["DOMAIN", "MATMUL_OP", "CONV_OP", "CONV_ADD_OP", "register", "register_python", "native_library",
+           "native_error", "run_matmul", "run_conv", "run_conv_add", "set_threads", "conv_output_size", "use_ort_pool"]

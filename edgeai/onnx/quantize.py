@@ -6,7 +6,9 @@ out ``[N, Kp]``: N output features, K inputs zero-padded to the format's block m
     Gemm(A, B, C; alpha, beta, transA, transB) -> [Transpose(A)] EdgeaiMatMul(A', W = alpha * B'^T, beta * C)
     Conv(X, W[O, C/g, kh, kw], bias)           -> EdgeaiConv(X, W rows in (kh, kw, c) order, bias) when C/g is
                                                   a multiple of the block, else W.reshape(O, C/g*kh*kw)
-MatMul / Gemm nodes reading one input (same format and K) are then merged into one EdgeaiMatMul + Split.
+MatMul / Gemm nodes reading one input (same format and K) are then merged into one EdgeaiMatMul + Split,
+and an EdgeaiConv whose only reader is an Add of a residual of the same shape becomes one
+EdgeaiConvAdd(X, W, B, Z) (ONNX Runtime fuses Conv + Add in its float models likewise).
 Everything else, and layers too small to gain, stays float for ONNX Runtime.
 """
 import json
@@ -21,7 +23,7 @@ import numpy as np
 from ..errors import FormatError, ModelFileError, UnsupportedArchitectureError
 from ..formats import format_info
 from ..tensor import quantize as ea_quantize
-from .ops import CONV_OP, DOMAIN, MATMUL_OP
+from .ops import CONV_ADD_OP, CONV_OP, DOMAIN, MATMUL_OP
 
 QUANTIZABLE = ("MatMul", "Gemm", "Conv")
 DEFAULT_MIN_PARAMS = 1024  # below this many weights a layer stays float: the op call costs more
@@ -86,7 +88,8 @@ def _pack(w_nk: np.ndarray, fmt: str) -> Tuple[np.ndarray, int, int]:
 
 def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[str, Path, None] = None, *,
              nodes: Optional[Iterable[str]] = None, op_types: Iterable[str] = QUANTIZABLE,
-             min_params: int = DEFAULT_MIN_PARAMS, merge_shared_inputs: bool = True) -> QuantizeReport:
+             min_params: int = DEFAULT_MIN_PARAMS, merge_shared_inputs: bool = True,
+             fuse_residual_adds: bool = True) -> QuantizeReport:
     """Quantize an ONNX model's MatMul / Gemm / Conv weights to a GGUF block format.
 
     Args:
@@ -101,6 +104,10 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
         merge_shared_inputs: MatMul / Gemm nodes that read the same input with the same format and K
             become one EdgeaiMatMul over their stacked weight rows plus a Split (the terrain UNet's
             55 time-embedding projections of one vector: 54 fewer op calls per step, same bits).
+        fuse_residual_adds: an EdgeaiConv whose output only feeds an Add with a tensor of the same
+            shape (by ONNX shape inference: static dims, or the graph inputs' named dims) becomes one
+            EdgeaiConvAdd, which adds that tensor to each output tile while it is in cache (the
+            terrain UNet's 111 residual Adds; same bits as the separate Add).
     Returns:
         A :class:`QuantizeReport`.
     Raises:
@@ -185,6 +192,9 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
     if merge_shared_inputs:
         opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 18)
         new_nodes, new_inits = _merge_shared_input_matmuls(new_nodes, new_inits, unique, opset)
+    if fuse_residual_adds and any(n.op_type == CONV_OP and n.domain == DOMAIN for n in new_nodes):
+        keep_out = {o.name for o in graph.output} | _subgraph_inputs(graph)
+        new_nodes = _fuse_residual_adds(new_nodes, _static_shapes(model), keep_out, unique)
     del graph.node[:]
     graph.node.extend(new_nodes)
     graph.initializer.extend(new_inits)
@@ -259,6 +269,59 @@ def _merge_shared_input_matmuls(nodes: list, inits: list, unique, opset: int) ->
         elif i not in drop_nodes:
             out_nodes.append(n)
     return out_nodes, out_inits
+
+
+def _static_shapes(model) -> Dict[str, tuple]:
+    """Tensor name -> shape from ONNX shape inference on the float model, for the tensors whose every
+    dim is a number or a named dim of a graph input (the same name is the same size at run time);
+    {} if inference fails (nothing is fused then)."""
+    from onnx import shape_inference
+    try:
+        inferred = shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - e.g. a model over 2 GB: skip the fusion, not the quantization
+        return {}
+    g = inferred.graph
+    named = {d.dim_param for i in g.input for d in i.type.tensor_type.shape.dim if d.dim_param}
+    out = {}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        t = vi.type.tensor_type
+        if not t.HasField("shape"):
+            continue
+        dims = tuple(d.dim_value if d.HasField("dim_value") else d.dim_param for d in t.shape.dim)
+        if all(isinstance(d, int) or d in named for d in dims):
+            out[vi.name] = dims
+    return out
+
+
+def _fuse_residual_adds(nodes: list, shapes: Dict[str, tuple], keep_out: set, unique) -> list:
+    """EdgeaiConv(X, W, B) -> Y, Add(Y, Z) or Add(Z, Y) -> S, where the Add is Y's only reader and Z
+    has Y's shape: one EdgeaiConvAdd(X, W, B, Z) -> S, placed where the Add was (Z exists there, and
+    so do the conv's inputs, which preceded it). Y must not be a graph output or read by a subgraph.
+    ((conv + bias) + Z is rounded as the Add rounded it: same bits.)"""
+    from onnx import helper
+    readers: Dict[str, List[int]] = {}
+    for i, n in enumerate(nodes):
+        for name in n.input:
+            readers.setdefault(name, []).append(i)
+    fused_at, drop = {}, set()
+    for i, n in enumerate(nodes):
+        if n.op_type != CONV_OP or n.domain != DOMAIN:
+            continue
+        y = n.output[0]
+        r = readers.get(y, [])
+        if y in keep_out or len(r) != 1:
+            continue
+        add = nodes[r[0]]
+        if add.op_type != "Add" or add.domain not in ("", "ai.onnx") or len(add.input) != 2 or r[0] in fused_at:
+            continue
+        others = [name for name in add.input if name != y]
+        if len(others) != 1 or shapes.get(y) is None or shapes.get(others[0]) != shapes[y]:
+            continue
+        params = next(a for a in n.attribute if a.name == "params").s.decode()
+        fused_at[r[0]] = helper.make_node(CONV_ADD_OP, list(n.input) + [others[0]], [add.output[0]],
+                                          name=unique(f"{n.name or 'conv'}.add"), domain=DOMAIN, params=params)
+        drop.add(i)
+    return [fused_at.get(i, n) for i, n in enumerate(nodes) if i not in drop]
 
 
 def _subgraph_inputs(graph) -> set:

@@ -25,9 +25,10 @@ class InferenceSession:
     """ONNX Runtime running a float or edgeai-quantized model.
 
     ONNX Runtime executes the graph; nodes rewritten by :func:`edgeai.onnx.quantize` call edgeai's
-    kernels. Both thread pools use ``threads``, and they never run at the same time (one node at a
-    time; ORT's workers do not spin-wait in a session with edgeai ops), so the machine is not
-    oversubscribed.
+    kernels. With the native ops on ONNX Runtime >= 1.17 the kernels' tasks run on ONNX Runtime's
+    own intra-op pool (``threads`` workers, one set for the whole graph). Otherwise edgeai's pool
+    runs them, both pools use ``threads`` and never at the same time (one node at a time; ORT's
+    workers do not spin-wait then), so the machine is not oversubscribed either way.
 
     The edgeai ops run from the native op library in edgeai._C (no Python per op); if ONNX Runtime
     refuses it (older than 1.16), from the Python ops of onnxruntime-extensions, with the reason in
@@ -45,6 +46,9 @@ class InferenceSession:
     Attributes:
         custom_ops: "native" or "python" for a model with edgeai ops, else None.
         custom_ops_fallback: why the native ops were not used ("auto" only), else None.
+        op_pool: where the edgeai ops' kernel threads run, for a model with edgeai ops (else None):
+            "ort", ONNX Runtime's intra-op pool (native ops on ONNX Runtime >= 1.17, unless
+            EDGEAI_ONNX_POOL=edgeai), or "edgeai", edgeai's own pool.
     Raises:
         ModelFileError: the file is missing or ONNX Runtime cannot load it.
         ValueError: bad ``threads`` or ``custom_ops``.
@@ -64,17 +68,13 @@ class InferenceSession:
         self.quantized = _uses_edgeai_ops(model)
         self.custom_ops: Optional[str] = None
         self.custom_ops_fallback: Optional[str] = None
+        self.op_pool: Optional[str] = None
 
         def options():
             so = ort.SessionOptions()
             so.intra_op_num_threads = threads or get_num_threads()
             so.inter_op_num_threads = 1
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            if self.quantized:
-                # ORT's idle intra-op workers spin between its ops by default; during an edgeai op they
-                # would take the cores edgeai's own pool runs on (terrain UNet, 2 threads, 2 cores:
-                # CPU per image 1.10-1.18 s spinning vs 0.88 s not)
-                so.add_session_config_entry("session.intra_op.allow_spinning", "0")
             return so
 
         so = options()
@@ -94,6 +94,12 @@ class InferenceSession:
             if self.custom_ops is None:
                 so.register_custom_ops_library(ops.register_python())
                 self.custom_ops = "python"
+            self.op_pool = "ort" if self.custom_ops == "native" and ops.use_ort_pool() else "edgeai"
+            if self.op_pool == "edgeai":
+                # ORT's idle intra-op workers spin between its ops by default; during an edgeai op they
+                # would take the cores edgeai's own pool runs on (terrain UNet, 2 threads, 2 cores:
+                # CPU per image 1.10-1.18 s spinning vs 0.88 s not). On ORT's pool they may spin.
+                so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._sess = ort.InferenceSession(model if isinstance(model, bytes) else str(model), so,
                                               providers=list(providers))

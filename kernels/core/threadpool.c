@@ -180,13 +180,46 @@ static void run_chunk(int64_t base, int64_t n, ea_task_fn fn, void *ctx, int hel
     }
 }
 
+/* ---- a host's executor (ea_set_thread_executor) ---- */
+
+static _Thread_local ea_executor_fn t_exec;
+static _Thread_local void *t_exec_ctx;
+static _Thread_local int t_exec_busy; /* inside an executor job on this thread: nested calls run serially */
+
+void ea_set_thread_executor(ea_executor_fn fn, void *ectx) {
+    t_exec = fn;
+    t_exec_ctx = ectx;
+}
+
+typedef struct {
+    ea_task_fn fn;
+    void *ctx;
+    int64_t ntasks;
+    atomic_llong next; /* next task to claim */
+} exec_job;
+
+static void exec_run(void *p, int worker) {
+    exec_job *j = (exec_job *)p;
+    for (int64_t t; (t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->ntasks;)
+        j->fn(j->ctx, t, worker);
+}
+
 void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads) {
     if (ntasks <= 0) return;
     if (nthreads <= 0) nthreads = ea_get_num_threads();
     if (nthreads > EA_MAX_THREADS) nthreads = EA_MAX_THREADS;
     if (nthreads > ntasks) nthreads = (int)ntasks;
-    if (nthreads <= 1) {
+    if (nthreads <= 1 || t_exec_busy) {
         for (int64_t t = 0; t < ntasks; t++) fn(ctx, t, 0);
+        return;
+    }
+    if (t_exec) {
+        exec_job j = {fn, ctx, ntasks, 0};
+        t_exec_busy = 1;
+        t_exec(t_exec_ctx, nthreads, exec_run, &j);
+        /* whatever a failed executor left (the workers it ran have all returned): worker 0 */
+        exec_run(&j, 0);
+        t_exec_busy = 0;
         return;
     }
     pthread_once(&g_atfork_once, register_atfork);

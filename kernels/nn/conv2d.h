@@ -26,12 +26,14 @@ typedef struct ea_conv2d_geom {
 int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
               const ea_conv2d_geom *g, float x_scale, float y_scale, int64_t chunk_bytes, int nthreads);
 
-/* y = conv(x, W) + bias with W rows in (kh, kw, c) order (conv2d-nhwc.c): the input is quantized
- * once into a padded NHWC copy, patches are copied as whole blocks. Needs (in_c/group) a multiple
- * of the activation block and k_padded == k_real == (in_c/group)*kh*kw, else EA_ERR_SHAPE. The
- * activation prescale of ea_act_prescale is applied inside. Returns EA_OK or an EA_ERR_* code. */
-int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
-                   const ea_conv2d_geom *g, int nthreads);
+/* y = conv(x, W) + bias [+ residual] with W rows in (kh, kw, c) order (conv2d-nhwc.c): the input is
+ * quantized once into a padded NHWC copy, patches are copied as whole blocks. Needs (in_c/group) a
+ * multiple of the activation block and k_padded == k_real == (in_c/group)*kh*kw, else EA_ERR_SHAPE.
+ * The activation prescale of ea_act_prescale is applied inside. residual: NULL, or float32 shaped
+ * like y (not aliasing it), added to each output after its bias, so y holds the bits of a separate
+ * Add(conv + bias, residual). Returns EA_OK or an EA_ERR_* code. */
+int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bias, const float *residual,
+                   float *y, const ea_conv2d_geom *g, int nthreads);
 
 /* The power of two that puts max|x[0..n)| at ~2**20 (fp16 block scales of the 8-bit activation
  * formats stay normal): *scale = 2**e, *unscale = 2**-e; both 1 for all-zero or non-finite x. */

@@ -714,6 +714,130 @@ static int usage(void) {
     return 2;
 }
 
+/* ---- ea_act_prescale (conv2d-nhwc.c: an AVX2 absmax where the CPU has it, else SSE2 / scalar) ------ */
+
+/* the rule written out plainly: 2**(20 - ceil(log2(max|x|))), clamped to [-126, 126]; 1 for all zero,
+ * Inf or NaN */
+static float prescale_expected(const float *x, int64_t n) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) return 1.0f;
+        if (fabsf(x[i]) > amax) amax = fabsf(x[i]);
+    }
+    if (amax == 0.0f) return 1.0f;
+    int e = 20 - (int)ceil(log2((double)amax));
+    e = e > 126 ? 126 : e < -126 ? -126 : e;
+    return ldexpf(1.0f, e);
+}
+
+static void check_prescale(void) {
+    const char *name = "ea_act_prescale";
+    static const int64_t ns[] = {1, 7, 8, 31, 32, 33, 100, 1000, 65536, 65537, 200003};
+    const int before = g_fail;
+    float *x = (float *)malloc(200003 * sizeof(float));
+    for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+        const int64_t n = ns[c];
+        for (int kind = 0; kind < 6; kind++) {
+            for (int64_t i = 0; i < n; i++) x[i] = (float)(urand() * 2.0 - 1.0);
+            const int64_t at = (int64_t)(rnd() % (uint64_t)n);
+            if (kind == 1) x[at] = -3.0e35f; /* the max is negative, at a random place */
+            if (kind == 2) /* tiny values: the scale clamps at 2**126 */
+                for (int64_t i = 0; i < n; i++) x[i] *= 1e-37f;
+            if (kind == 1) x[(at + 1) % n] = 1e30f; /* beside it, smaller (for n = 1 it replaces it) */
+            if (kind == 3) x[at] = INFINITY;
+            if (kind == 4) x[at] = NAN;
+            if (kind == 5) memset(x, 0, (size_t)n * sizeof(float));
+            for (int threads = 1; threads <= 2; threads++) {
+                float sc = 0.0f, un = 0.0f;
+                g_checked++;
+                const int rc = ea_act_prescale(x, n, threads, &sc, &un);
+                const float want = prescale_expected(x, n);
+                if (rc != EA_OK || sc != want || un * sc != 1.0f)
+                    fail(name, "n=%lld case %d threads %d: scale %g, unscale %g, want %g", (long long)n, kind, threads,
+                         (double)sc, (double)un, (double)want);
+            }
+        }
+    }
+    free(x);
+    printf("%s %s\n", g_fail == before ? "ok  " : "FAIL", name);
+}
+
+/* ---- ea_set_thread_executor ------------------------------------------------------------------------ */
+
+typedef struct {
+    int calls, nworkers, fail; /* fail: return -1 before running any worker */
+} fake_exec;
+
+/* runs the workers one after another, the last first (run() claims tasks dynamically, so the first
+ * one takes them all: enough to check the contract; concurrent workers run under ONNX Runtime in
+ * tests/diffusion/test_diffusion_onnx_fusion_pool.py) */
+static int fake_executor(void *ectx, int nworkers, ea_job_run_fn run, void *job) {
+    fake_exec *f = (fake_exec *)ectx;
+    f->calls++;
+    f->nworkers = nworkers;
+    if (f->fail) return -1;
+    for (int w = nworkers - 1; w >= 0; w--) run(job, w);
+    return 0;
+}
+
+typedef struct {
+    int count[100], worker[100], nested_ok;
+    int nested; /* tasks call ea_parallel_for themselves */
+} exec_probe;
+
+static void inner_task(void *ctx, int64_t t, int thread) {
+    (void)t;
+    if (thread != 0) ((exec_probe *)ctx)->nested_ok = 0;
+}
+
+static void probe_task(void *ctx, int64_t t, int thread) {
+    exec_probe *p = (exec_probe *)ctx;
+    p->count[t]++;
+    p->worker[t] = thread;
+    if (p->nested) ea_parallel_for(5, inner_task, ctx, 4);
+}
+
+static void check_executor(void) {
+    const char *name = "ea_set_thread_executor";
+    for (int fail_mode = 0; fail_mode < 2; fail_mode++) {
+        fake_exec f = {0, 0, fail_mode};
+        exec_probe p;
+        memset(&p, 0, sizeof p);
+        p.nested = 1;
+        p.nested_ok = 1;
+        ea_set_thread_executor(fake_executor, &f);
+        ea_parallel_for(100, probe_task, &p, 3);
+        p.nested = 0;
+        ea_parallel_for(1, probe_task, &p, 3); /* one task: runs inline, not on the executor */
+        ea_set_thread_executor(NULL, NULL);
+        g_checked++;
+        if (f.calls != 1 || f.nworkers != 3) fail(name, "executor called %d times for %d workers (want 1, 3)", f.calls, f.nworkers);
+        for (int t = 0; t < 100; t++)
+            if (p.count[t] != (t == 0 ? 2 : 1) || p.worker[t] < 0 || p.worker[t] >= 3) {
+                fail(name, "%s executor: task %d ran %d times on worker %d", fail_mode ? "failing" : "working", t,
+                     p.count[t], p.worker[t]);
+                break;
+            }
+        if (!p.nested_ok) fail(name, "a nested ea_parallel_for did not run serially on worker 0");
+        if (fail_mode == 0 && p.worker[1] != 2) fail(name, "worker 2 (run first) did not take the tasks");
+    }
+    /* removed: the pool again, never the executor */
+    fake_exec f = {0, 0, 0};
+    ea_set_thread_executor(fake_executor, &f);
+    ea_set_thread_executor(NULL, NULL);
+    exec_probe p;
+    memset(&p, 0, sizeof p);
+    ea_parallel_for(100, probe_task, &p, 2);
+    g_checked++;
+    if (f.calls) fail(name, "a removed executor was called");
+    for (int t = 0; t < 100; t++)
+        if (p.count[t] != 1) {
+            fail(name, "pool after removal: task %d ran %d times", t, p.count[t]);
+            break;
+        }
+    printf("%s %s\n", g_fail ? "FAIL" : "ok  ", name);
+}
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *cap = NULL;
     int list = 0;
@@ -790,6 +914,8 @@ int main(int argc, char **argv) {
     }
     if (!g_filter || strstr("softmax", g_filter)) check_softmax();
     if (!g_filter || strstr("silu", g_filter)) check_silu();
+    if (!g_filter || strstr("executor", g_filter)) check_executor();
+    if (!g_filter || strstr("prescale", g_filter)) check_prescale();
     int exp_errors = expect ? check_expect(expect) : 0;
     printf("%d checks, %d failures, %d variants skipped (unsupported here)%s\n", g_checked, g_fail + exp_errors,
            g_skipped, g_verbose ? "" : "");
