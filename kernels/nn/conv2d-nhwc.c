@@ -36,6 +36,17 @@ typedef struct {
     uint32_t *part; /* per task: max of (bits & 0x7fffffff); >= 0x7f800000 means Inf/NaN seen */
 } amax_job;
 
+/* max(m, |x[i..n)| bits): the scalar end of the loops below */
+static inline uint32_t absmax_tail(const float *x, int64_t i, int64_t n, uint32_t m) {
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, 4);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define EA_ABSMAX_AVX2 1
@@ -58,13 +69,7 @@ __attribute__((target("avx2"))) static uint32_t absmax_bits_avx2(const float *x,
     uint32_t lanes[8], m = 0;
     _mm256_storeu_si256((__m256i *)lanes, m0);
     for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
-    for (; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, x + i, 4);
-        u &= 0x7fffffffu;
-        m = u > m ? u : m;
-    }
-    return m;
+    return absmax_tail(x, i, n, m);
 }
 #endif
 
@@ -93,13 +98,7 @@ static uint32_t absmax_bits(const float *x, int64_t n) {
     _mm_storeu_si128((__m128i *)(lanes + 4), m1);
     for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
 #endif
-    for (; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, x + i, 4);
-        u &= 0x7fffffffu;
-        m = u > m ? u : m;
-    }
-    return m;
+    return absmax_tail(x, i, n, m);
 }
 
 static void amax_task(void *ctx, int64_t t, int thread) {
