@@ -42,8 +42,10 @@ namespace py = pybind11;
 namespace {
 
 const OrtApi *g_api = nullptr;
-bool g_ort_pool = false;                // ORT serves KernelContext_ParallelFor (set at registration)
-std::atomic<bool> g_want_ort_pool{true};  // set_onnx_op_pool: run the kernels on it (below) when it does
+std::atomic<bool> g_ort_pool{false};    // ORT serves KernelContext_ParallelFor (set at registration)
+thread_local int t_want_ort_pool = -1;    // this thread's set_onnx_op_pool (the session it runs); -1: never set
+std::atomic<bool> g_want_ort_pool{true};  // the last choice set by any thread
+std::atomic<long long> g_ort_pool_calls{0}; // kernel calls run on ORT's pool (tests: which pool a session used)
 const int64_t kChunkBytes = 16 << 20;  // edgeai/onnx/im2col.py CHUNK_BYTES (only bounds memory; bits do not depend on it)
 
 thread_local int t_threads = -1;       // this thread's count from set_onnx_op_threads; -1: never set
@@ -495,8 +497,13 @@ int ort_executor(void *ectx, int nworkers, ea_job_run_fn run, void *job) {
 // the calling thread's ea_parallel_for calls go to ORT's pool while it lives
 struct OrtPoolScope {
     const bool on;
-    explicit OrtPoolScope(OrtKernelContext *ctx) : on(g_ort_pool && g_want_ort_pool.load(std::memory_order_relaxed)) {
-        if (on) ea_set_thread_executor(ort_executor, ctx);
+    explicit OrtPoolScope(OrtKernelContext *ctx)
+        : on(g_ort_pool.load(std::memory_order_relaxed) &&
+             (t_want_ort_pool >= 0 ? t_want_ort_pool == 1 : g_want_ort_pool.load(std::memory_order_relaxed))) {
+        if (on) {
+            ea_set_thread_executor(ort_executor, ctx);
+            g_ort_pool_calls.fetch_add(1, std::memory_order_relaxed);
+        }
     }
     ~OrtPoolScope() {
         if (on) ea_set_thread_executor(nullptr, nullptr);
@@ -570,8 +577,11 @@ extern "C" __attribute__((visibility("default"))) OrtStatus *RegisterCustomOps(O
               strcmp(ORT(GetErrorMessage)(probe), "edgeai-probe") == 0;
     if (probe) ORT(ReleaseStatus)(probe);
     if (!ok) return fail(EA_ORT_FAIL, "RuntimeError", "ONNX Runtime's C API table is not laid out as edgeai expects");
-    // GetApi(v) serves every version up to the runtime's own, so a table for this version has the slot
-    g_ort_pool = base->GetApi(EA_ORT_API_VERSION_PARALLEL_FOR) != nullptr;
+    // GetApi(v) serves every version up to the runtime's own, so a table for this version has the slot;
+    // asked only of 1.17+ by its version string (an older GetApi prints an error line for a newer version)
+    int major = 0, minor = 0;
+    if (sscanf(version, "%d.%d", &major, &minor) == 2 && (major > 1 || (major == 1 && minor >= 17)))
+        g_ort_pool.store(base->GetApi(EA_ORT_API_VERSION_PARALLEL_FOR) != nullptr, std::memory_order_relaxed);
     OrtStatus *st;
     if (!g_domain) {
         OrtCustomOpDomain *d = nullptr;
@@ -591,16 +601,20 @@ void ea_bind_ortops(py::module_ &m) {
         g_threads.store(n, std::memory_order_relaxed);
     }, py::arg("threads"),
           "Kernel threads of edgeai's native ONNX ops run by this thread (and, process-wide, by any other): 0 = global count.");
-    m.def("set_onnx_op_pool", [](bool ort) { g_want_ort_pool.store(ort, std::memory_order_relaxed); }, py::arg("ort"),
-          "Process-wide: run the native ops' kernels on ONNX Runtime's intra-op pool (True, where ORT >= 1.17 "
-          "serves KernelContext_ParallelFor) or on edgeai's own pool (False).");
+    m.def("set_onnx_op_pool", [](bool ort) {
+        t_want_ort_pool = ort ? 1 : 0;
+        g_want_ort_pool.store(ort, std::memory_order_relaxed);
+    }, py::arg("ort"),
+          "Where the native ops run by this thread (and, process-wide, by any other) put their kernels' threads: "
+          "ONNX Runtime's intra-op pool (True, where ORT >= 1.17 serves KernelContext_ParallelFor) or edgeai's (False).");
     m.def("onnx_ops_stats", []() {
         py::dict d;
         d["calls"] = (long long)g_calls.load();
         d["last_threads"] = g_last_threads.load();
         d["runtime"] = g_runtime_version;
         d["registered"] = g_domain != nullptr;
-        d["ort_pool"] = g_ort_pool;
+        d["ort_pool"] = g_ort_pool.load();
+        d["ort_pool_calls"] = g_ort_pool_calls.load();
         return d;
     }, "Counters of the native ONNX ops: kernel calls, thread count of the last call, ONNX Runtime version.");
 }

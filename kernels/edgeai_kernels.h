@@ -136,7 +136,8 @@ int ea_get_num_threads(void);
 
 /* Runs fn(ctx, task, thread) for task in [0, ntasks) on the persistent pool, using up to
  * nthreads threads (<= 0: the global count); thread is in [0, nthreads). Returns when all are done.
- * Calls from several threads at once are serialized. */
+ * Calls from several threads at once are serialized on the pool (a thread with an executor, below,
+ * uses that instead). */
 typedef void (*ea_task_fn)(void *ctx, int64_t task, int thread);
 void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads);
 
@@ -148,7 +149,8 @@ void ea_parallel_for(int64_t ntasks, ea_task_fn fn, void *ctx, int nthreads);
  * ea_parallel_for finishes the job on the calling thread. Tasks are claimed dynamically, so a
  * run(job, w) that starts late only takes what is left; w is the task's `thread`.
  * ea_set_thread_executor installs fn (NULL: remove) for the calling thread only; ea_parallel_for
- * calls made inside a task on that thread then run serially. */
+ * calls made inside a task running on that thread then run serially (inside a task on one of the
+ * executor's own workers they would go to edgeai's pool; no kernel nests them). */
 typedef void (*ea_job_run_fn)(void *job, int worker);
 typedef int (*ea_executor_fn)(void *ectx, int nworkers, ea_job_run_fn run, void *job);
 void ea_set_thread_executor(ea_executor_fn fn, void *ectx);

@@ -57,14 +57,16 @@ _registered = False
 _lock = threading.Lock()
 
 
-def set_threads(n: Optional[int]) -> None:
-    """Kernel threads for the ops run by this thread (None: edgeai's global count).
+def set_threads(n: Optional[int], ort_pool: bool = False) -> None:
+    """Kernel threads for the ops run by this thread (None: edgeai's global count), and whether the
+    native ops run them on ONNX Runtime's intra-op pool (``ort_pool``, see :func:`use_ort_pool`).
 
-    The native ops read the count the calling thread set (ONNX Runtime's sequential executor runs
-    every node on the thread that called ``run``); a node run on any other thread uses the count
-    set last by any thread of the process."""
+    The native ops read what the calling thread set (ONNX Runtime's sequential executor runs every
+    node on the thread that called ``run``); a node run on any other thread uses what was set last
+    by any thread of the process."""
     _state.threads = n
     _C.set_onnx_op_threads(_check_threads(n))
+    _C.set_onnx_op_pool(bool(ort_pool))
 
 
 def _threads() -> Optional[int]:
@@ -182,16 +184,14 @@ def native_library() -> str:
 def use_ort_pool() -> bool:
     """Whether the native ops run their kernels on ONNX Runtime's intra-op pool: ONNX Runtime serves
     ``KernelContext_ParallelFor`` (1.17+; known once a session registered the ops) and EDGEAI_ONNX_POOL
-    is not ``edgeai``. Also tells the native library which pool to use (process-wide).
+    is not ``edgeai``. A session's ``run`` passes its answer to :func:`set_threads`.
 
     Raises:
         ValueError: EDGEAI_ONNX_POOL is neither ``ort`` nor ``edgeai``.
     """
     if _env.ONNX_POOL not in ("ort", "edgeai"):
         raise ValueError(f"EDGEAI_ONNX_POOL must be 'ort' or 'edgeai', not {_env.ONNX_POOL!r}")
-    want = _env.ONNX_POOL == "ort"
-    _C.set_onnx_op_pool(want)
-    return want and bool(_C.onnx_ops_stats()["ort_pool"])
+    return _env.ONNX_POOL == "ort" and bool(_C.onnx_ops_stats()["ort_pool"])
 
 
 def register() -> str:

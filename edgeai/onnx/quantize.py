@@ -273,8 +273,9 @@ def _merge_shared_input_matmuls(nodes: list, inits: list, unique, opset: int) ->
 
 def _static_shapes(model) -> Dict[str, tuple]:
     """Tensor name -> shape from ONNX shape inference on the float model, for the tensors whose every
-    dim is a number or a named dim of a graph input (the same name is the same size at run time);
-    {} if inference fails (nothing is fused then)."""
+    dim is a number or a named dim of a graph input (ONNX means one name to be one size; ONNX Runtime
+    does not enforce it across inputs, and a fused op fed differing sizes raises ShapeError where
+    the Add would have broadcast); {} if inference fails (nothing is fused then)."""
     from onnx import shape_inference
     try:
         inferred = shape_inference.infer_shapes(model)

@@ -34,9 +34,9 @@ class InferenceSession:
     refuses it (older than 1.16), from the Python ops of onnxruntime-extensions, with the reason in
     ``custom_ops_fallback``.
 
-    Threads: ``run`` sets the kernels' thread count for the calling thread before each run (nodes run
-    on that thread). Caveat: a node that ONNX Runtime ran on another thread would use the count
-    set last by any session of the process.
+    Threads: ``run`` sets the kernels' thread count and pool for the calling thread before each run
+    (nodes run on that thread). Caveat: a node that ONNX Runtime ran on another thread would use
+    the count and pool set last by any session of the process.
 
     Args:
         model: path of an ONNX model, or its serialized bytes.
@@ -131,7 +131,7 @@ class InferenceSession:
             The outputs, in order.
         """
         if self.quantized:
-            ops.set_threads(self.threads)
+            ops.set_threads(self.threads, ort_pool=self.op_pool == "ort")
         ops.take_error()
         try:
             out = self._sess.run(output_names, feeds)

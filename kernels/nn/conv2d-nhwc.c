@@ -15,7 +15,6 @@
  * The activation prescale (a power of two putting max|x| at 2**20, see edgeai/onnx/ops.py) is
  * computed here too. The tile grid depends on the shapes only: thread count never changes bits. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conv2d.h"
@@ -53,7 +52,7 @@ static inline uint32_t absmax_tail(const float *x, int64_t i, int64_t n, uint32_
 /* The same maximum with AVX2's vpmaxud (the SSE2 loop below needs 5 ops per 4 floats for want of
  * a 32-bit max): the prescale pass reads every conv input once. Single-conv harness (32 x 128 x 128,
  * 3x3, q8_0, 1 thread, perf samples relative to the GEMM's): 11.4% -> 8.7%, i.e. from ~5 to ~20 GB/s,
- * the cache's read rate. Chosen at run time (ea_isa_supported), so the baseline build stays
+ * the cache's read rate. Chosen at run time (CPU and dispatch cap), so the baseline build stays
  * baseline; a maximum is exact, so both loops give the same bits. */
 __attribute__((target("avx2"))) static uint32_t absmax_bits_avx2(const float *x, int64_t n) {
     const __m256i mask = _mm256_set1_epi32(0x7fffffff);
@@ -77,10 +76,9 @@ static uint32_t absmax_bits(const float *x, int64_t n) {
     uint32_t m = 0;
     int64_t i = 0;
 #if EA_ABSMAX_AVX2
-    static atomic_int avx2 = -1; /* first use from several threads: each stores the same answer */
-    int have = atomic_load_explicit(&avx2, memory_order_relaxed);
-    if (have < 0) atomic_store_explicit(&avx2, have = ea_isa_supported(EA_ISA_AVX2), memory_order_relaxed);
-    if (have) return absmax_bits_avx2(x, n);
+    /* under the dispatch cap (EDGEAI_ISA, ea_set_isa_cap) like the kernels: both answers are cached */
+    if (ea_isa_supported(EA_ISA_AVX2) && ea_isa_rank(ea_get_isa_cap()) >= ea_isa_rank(EA_ISA_AVX2))
+        return absmax_bits_avx2(x, n);
 #endif
 #if defined(__SSE2__)
     const __m128i mask = _mm_set1_epi32(0x7fffffff);

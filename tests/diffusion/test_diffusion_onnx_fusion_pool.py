@@ -129,6 +129,12 @@ def test_kernels_on_onnxruntimes_pool_give_the_same_bits(tmp_path, monkeypatch):
     assert on_own.op_pool == "edgeai"
     b = on_own.run(None, {"x": x})
     one = InferenceSession(tmp_path / "q.onnx", threads=1).run(None, {"x": x})
+    # the choice is each session's own, whichever was built last: on_own stays off ORT's pool, on_ort on it
+    calls = _C.onnx_ops_stats()["ort_pool_calls"]
+    on_own.run(None, {"x": x})
+    assert _C.onnx_ops_stats()["ort_pool_calls"] == calls
+    assert np.array_equal(on_ort.run(None, {"x": x})[0], a[0])
+    assert _C.onnx_ops_stats()["ort_pool_calls"] == calls + 4  # its 4 convs
     for u, v, w in zip(a, b, one):
         np.testing.assert_array_equal(u, v)
         np.testing.assert_array_equal(u, w)
