@@ -16,9 +16,22 @@ extern "C" {
 
 namespace py = pybind11;
 
+namespace {
+// the optional residual of both convs: float32, C-contiguous, y's size, not y itself (None: nullptr)
+const float *residual_of(const py::object &residual, const py::array &y, py::array &keep, const char *op) {
+    if (residual.is_none()) return nullptr;
+    keep = py::array::ensure(residual);
+    if (!keep || !keep.dtype().is(py::dtype::of<float>()) || !(keep.flags() & py::array::c_style) ||
+        keep.size() != y.size())
+        throw py::value_error(std::string(op) + ": residual must be float32 shaped like y");
+    if (keep.data() == y.data()) throw py::value_error(std::string(op) + ": residual must not be y itself");
+    return (const float *)keep.data();
+}
+}  // namespace
+
 void ea_bind_conv(py::module_ &m) {
     m.def("conv2d", [](int type, py::array w, py::array x, py::object bias, py::array y, py::dict geom,
-                       float x_scale, float y_scale, int64_t chunk_bytes, int nthreads) {
+                       float x_scale, float y_scale, int64_t chunk_bytes, int nthreads, py::object residual) {
         ea_conv2d_geom g;
         auto get = [&](const char *k) { return geom[k].cast<int64_t>(); };
         g.batch = get("batch"); g.in_c = get("in_c"); g.in_h = get("in_h"); g.in_w = get("in_w");
@@ -47,17 +60,20 @@ void ea_bind_conv(py::module_ &m) {
                 throw py::value_error("conv2d: bias must be float32 [out_c]");
             bp = (const float *)b.data();
         }
+        py::array r;
+        const float *rp = residual_of(residual, y, r, "conv2d");
         int rc;
         {
             py::gil_scoped_release nogil;
-            rc = ea_conv2d((ea_type)type, w.data(), (const float *)x.data(), bp, (float *)y.mutable_data(), &g,
+            rc = ea_conv2d((ea_type)type, w.data(), (const float *)x.data(), bp, rp, (float *)y.mutable_data(), &g,
                            x_scale, y_scale, chunk_bytes, nthreads);
         }
         if (rc == EA_ERR_NOMEM) throw std::bad_alloc();
         if (rc != EA_OK) throw py::value_error("conv2d: error " + std::to_string(rc) + " (shape or kernel)");
     }, py::arg("type"), py::arg("w"), py::arg("x"), py::arg("bias"), py::arg("y"), py::arg("geom"),
        py::arg("x_scale") = 1.0f, py::arg("y_scale") = 1.0f, py::arg("chunk_bytes") = 0, py::arg("threads") = 0,
-       "y[B, O, oh, ow] = conv2d(x * x_scale, W) * y_scale + bias (im2col + ea_matmul).");
+       py::arg("residual") = py::none(),
+       "y[B, O, oh, ow] = conv2d(x * x_scale, W) * y_scale + bias [+ residual] (im2col + ea_matmul).");
 
     m.def("conv2d_nhwc", [](int type, py::array w, py::array x, py::object bias, py::array y,
                             const std::vector<int64_t> &geom, int nthreads, py::object residual) {
@@ -90,15 +106,8 @@ void ea_bind_conv(py::module_ &m) {
                 throw py::value_error("conv2d_nhwc: bias must be float32 [out_c]");
             bp = (const float *)b.data();
         }
-        const float *rp = nullptr;
         py::array r;
-        if (!residual.is_none()) {
-            r = py::array::ensure(residual);
-            if (!r || !r.dtype().is(f32) || !(r.flags() & py::array::c_style) || r.size() != y.size())
-                throw py::value_error("conv2d_nhwc: residual must be float32 shaped like y");
-            if (r.data() == y.data()) throw py::value_error("conv2d_nhwc: residual must not be y itself");
-            rp = (const float *)r.data();
-        }
+        const float *rp = residual_of(residual, y, r, "conv2d_nhwc");
         int rc;
         {
             py::gil_scoped_release nogil;

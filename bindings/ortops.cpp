@@ -428,14 +428,8 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
     float scale = 1.0f, unscale = 1.0f;
     int rc = ea_act_prescale((const float *)io.x, x.size, nthreads, &scale, &unscale);
     if (rc != EA_OK) return kernel_status(op, rc);
-    rc = ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, (float *)io.y, &geo, scale, unscale,
-                   kChunkBytes, nthreads);
-    if (rc == EA_OK && zp) {  // the separate Add's bits: y rounded first, then y + z
-        float *yp = (float *)io.y;
-        const int64_t n = mul({bsz, p.n, oh, ow});
-        for (int64_t i = 0; i < n; i++) yp[i] += zp[i];
-    }
-    return kernel_status(op, rc);
+    return kernel_status(op, ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, zp, (float *)io.y, &geo,
+                                       scale, unscale, kChunkBytes, nthreads));
 }
 
 // ---- OrtCustomOp callbacks ----------------------------------------------------------------------------

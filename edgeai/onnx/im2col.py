@@ -31,10 +31,19 @@ def same_pads(size: int, k: int, stride: int, dil: int, upper: bool) -> Tuple[in
     return (small, total - small) if upper else (total - small, small)
 
 
+def _residual(residual: Optional[np.ndarray], y: np.ndarray) -> Optional[np.ndarray]:
+    """A fused Add's other input, checked against the conv output ``y`` and made float32 C-contiguous."""
+    if residual is None:
+        return None
+    if residual.shape != y.shape:
+        raise ShapeError(f"Conv residual has shape {residual.shape}, the conv output is {y.shape}")
+    return np.ascontiguousarray(residual, dtype=np.float32)
+
+
 def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out_channels: int,
            kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int],
            group: int, k_real: int, threads: Optional[int] = None, x_scale: float = 1.0,
-           y_scale: float = 1.0) -> np.ndarray:
+           y_scale: float = 1.0, residual: Optional[np.ndarray] = None) -> np.ndarray:
     """2-D convolution through im2col and edgeai's matmul kernels.
 
     Args:
@@ -49,10 +58,12 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
         threads: kernel threads (None: edgeai's global count).
         x_scale, y_scale: the input is multiplied by x_scale on its way into the column buffer, the
             product by y_scale before the bias (the activation prescale of edgeai.onnx.ops).
+        residual: None, or float32 of the output's shape added after the bias (a fused Add, same bits).
     Returns:
         float32 ``[B, O, oh, ow]``.
     Raises:
-        ShapeError: input rank or channels that do not fit the weights, or an empty output.
+        ShapeError: input rank or channels that do not fit the weights, an empty output, or a
+            residual of another shape.
     """
     if x.ndim != 4:
         raise ShapeError(f"Conv expects a 4-D input [B, C, H, W], got shape {x.shape}")
@@ -75,7 +86,7 @@ def conv2d(x: np.ndarray, w: QuantizedTensor, bias: Optional[np.ndarray], *, out
     if bias is not None:
         bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
     _C.conv2d(w.fmt.type_id, w.data, x, bias, y, geom, float(x_scale), float(y_scale), CHUNK_BYTES,
-              _check_threads(threads))
+              _check_threads(threads), _residual(residual, y))
     return y
 
 
@@ -132,10 +143,6 @@ def conv2d_nhwc_raw(x: np.ndarray, wdata: np.ndarray, type_id: int, block: int, 
         bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
     if wdata.dtype != np.uint8 or wdata.ndim != 1 or not wdata.flags.c_contiguous:
         wdata = np.ascontiguousarray(wdata).reshape(-1).view(np.uint8)
-    if residual is not None:
-        if residual.shape != y.shape:
-            raise ShapeError(f"Conv residual has shape {residual.shape}, the conv output is {y.shape}")
-        residual = np.ascontiguousarray(residual, dtype=np.float32)
     _C.conv2d_nhwc(type_id, wdata, x, bias, y, (b, c, h, wd, out_channels, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl,
-                                                group, k, k), threads, residual)
+                                                group, k, k), threads, _residual(residual, y))
     return y

@@ -160,20 +160,13 @@ def run_conv(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str,
         left, right = same_pads(x.shape[3], kw, p["strides"][1], p["dilations"][1], up)
         pads = [top, left, bottom, right]
     b = bias if bias.size else None
-    if residual is not None and (residual.dtype != np.float32 or not residual.flags.c_contiguous):
-        residual = np.ascontiguousarray(residual, dtype=np.float32)
     if p.get("layout") == "hwc":
         return conv2d_nhwc_raw(x, _raw_weights(w), p["_type_id"], p["_block"], p["k"], b, p["n"], (kh, kw),
                                p["strides"], pads, p["dilations"], p["group"], _check_threads(_threads()), residual)
     scale, unscale = _act_scale(x)
-    y = conv2d(x, _weights(w, p), b, out_channels=p["n"], kernel=(kh, kw),
-               strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
-               threads=_threads(), x_scale=scale, y_scale=unscale)
-    if residual is not None:
-        if residual.shape != y.shape:
-            raise ShapeError(f"{CONV_ADD_OP}: Z has shape {residual.shape}, the conv output is {y.shape}")
-        y += residual
-    return y
+    return conv2d(x, _weights(w, p), b, out_channels=p["n"], kernel=(kh, kw),
+                  strides=p["strides"], pads=pads, dilations=p["dilations"], group=p["group"], k_real=p["k"],
+                  threads=_threads(), x_scale=scale, y_scale=unscale, residual=residual)
 
 
 def native_library() -> str:

@@ -107,7 +107,7 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
         fuse_residual_adds: an EdgeaiConv whose output only feeds an Add with a tensor of the same
             shape (by ONNX shape inference: static dims, or the graph inputs' named dims) becomes one
             EdgeaiConvAdd, which adds that tensor to each output tile while it is in cache (the
-            terrain UNet's 111 residual Adds; same bits as the separate Add).
+            terrain UNet's 83 residual Adds; same bits as the separate Add).
     Returns:
         A :class:`QuantizeReport`.
     Raises:

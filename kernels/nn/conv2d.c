@@ -108,7 +108,7 @@ static void gemm_tile(void *ctx, int64_t t, int thread) {
         for (int64_t c = 0; c < nb; c++) j->dot(j->k, &y[i * j->n + c], w + (size_t)c * j->w_row, a + (size_t)i * j->a_row);
 }
 
-int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
+int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, const float *residual, float *y,
               const ea_conv2d_geom *g, float x_scale, float y_scale, int64_t chunk_bytes, int nthreads) {
     const ea_type_traits *tr = ea_type_info(wtype);
     if (!tr || !tr->is_weight) return EA_ERR_TYPE;
@@ -164,13 +164,15 @@ int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, f
                 const double macs = (double)m * (double)og * (double)g->k_padded;
                 ea_parallel_for(((og + nb - 1) / nb) * gj.mblocks, gemm_tile, &gj, macs < 32768 ? 1 : nthreads);
                 /* NHWC chunk -> NCHW: y[b, gi*og + o, r0.., :] */
-                float *ybase = y + (b * g->out_c + gi * og) * plane + r0 * g->out_w;
+                const int64_t ybase = (b * g->out_c + gi * og) * plane + r0 * g->out_w;
                 for (int64_t p0 = 0; p0 < m; p0 += 16) {  /* 16-pixel blocks keep out[] reads in cache */
                     const int64_t p1 = p0 + 16 < m ? p0 + 16 : m;
                     for (int64_t o = 0; o < og; o++) {
                         const float bo = bias ? bias[gi * og + o] : 0.0f;
-                        float *dst = ybase + o * plane;
+                        float *dst = y + ybase + o * plane;
                         for (int64_t p = p0; p < p1; p++) dst[p] = out[p * og + o] * y_scale + bo;
+                        if (residual) /* after the bias, rounded: a separate Add's bits */
+                            for (int64_t p = p0; p < p1; p++) dst[p] += residual[ybase + o * plane + p];
                     }
                 }
             }

@@ -19,11 +19,11 @@ typedef struct ea_conv2d_geom {
     int64_t k_real, k_padded;          /* (in_c/group)*kh*kw, and its block multiple */
 } ea_conv2d_geom;
 
-/* y = conv(x * x_scale, W) * y_scale + bias.
+/* y = conv(x * x_scale, W) * y_scale + bias [+ residual] (residual as in ea_conv2d_nhwc below).
  * w: out_c rows of `wtype`, each k_padded long, row o = filter o flattened as (c, kh, kw) and
  * zero-padded; group g owns rows [g*out_c/group, (g+1)*out_c/group). bias: out_c floats or NULL.
  * Column buffers are bounded by chunk_bytes (<= 0: 16 MiB). Returns EA_OK or an EA_ERR_* code. */
-int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, float *y,
+int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, const float *residual, float *y,
               const ea_conv2d_geom *g, float x_scale, float y_scale, int64_t chunk_bytes, int nthreads);
 
 /* y = conv(x, W) + bias [+ residual] with W rows in (kh, kw, c) order (conv2d-nhwc.c): the input is
