@@ -2,7 +2,10 @@
 # The emulated arm64 Debian lane (issue 3): build edgeai from its sdist inside an arm64 Debian root,
 # with the distribution's python3 and numpy, and run the kernel tests there under qemu-user.
 #
-#   .ci/arm64-debian.sh [--suite bookworm|bullseye] [--full] [--keep]
+#   .ci/arm64-debian.sh [--suite bookworm|bullseye] [--full] [--keep] [--prepare]
+#
+# --prepare only builds and caches the root, then exits: .ci/run starts it in the background at
+# once, so the debootstrap (minutes of emulated dpkg and downloads) overlaps the x86 test suite.
 #
 # bookworm (Raspberry Pi OS 12): Debian's python3 3.11 and python3-numpy 1.24, nothing from pip but
 # the test oracle gguf. bullseye (Raspberry Pi OS 11): Debian's python3 3.9; its numpy (1.19) is
@@ -21,11 +24,13 @@ SRC=$(pwd)
 SUITE=bookworm
 FULL=0
 KEEP=0
+PREPARE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --suite) SUITE=$2; shift 2 ;;
         --full) FULL=1; shift ;;
         --keep) KEEP=1; shift ;;
+        --prepare) PREPARE=1; shift ;;
         *) echo "arm64-debian: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +72,10 @@ fi
 
 # ---- the root: from the cache, or debootstrap (Debian's arm64 packages) ----
 mkdir -p "$CACHE" "$ROOT"
+if [ "$PREPARE" = 1 ] && [ -f "$TARBALL" ]; then
+    say "root already cached in $TARBALL"
+    exit 0
+fi
 if [ -f "$TARBALL" ]; then
     say "root from cache $TARBALL"
     tar -xzf "$TARBALL" -C "$ROOT"
@@ -77,6 +86,10 @@ else
     rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/*
     say "debootstrap done; caching the root"
     tar -czf "$TARBALL.tmp.$$" -C "$ROOT" . && mv -f "$TARBALL.tmp.$$" "$TARBALL"
+fi
+if [ "$PREPARE" = 1 ]; then
+    say "root cached in $TARBALL"
+    exit 0
 fi
 cp /usr/bin/qemu-aarch64-static "$ROOT/usr/bin/" 2>/dev/null || true
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
