@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "edgeai_kernels.h"
+#include "model/act.h"
 #include "model/llama-forward.h"
 }
 
@@ -169,7 +170,47 @@ static py::tuple gguf_strings(py::buffer buf, uint64_t pos, uint64_t count) {
     return py::make_tuple(out, pos);
 }
 
+namespace {
+
+// silu_mul over the pool: chunks of 16384 elements (a multiple of 4, so every chunk takes the
+// same vector path and the result does not depend on the thread count)
+struct SiluJob {
+    float *g;
+    const float *u;
+    int64_t n;
+};
+constexpr int64_t kSiluChunk = 16384;
+
+void silu_task(void *ctx, int64_t t, int) {
+    const SiluJob *j = static_cast<const SiluJob *>(ctx);
+    const int64_t i0 = t * kSiluChunk, n = j->n - i0 < kSiluChunk ? j->n - i0 : kSiluChunk;
+    ea_silu_mul(j->g + i0, j->u + i0, n);
+}
+
+// gate <- silu(gate) * up, in place; both float32, C-contiguous, same shape
+void silu_mul(py::array gate, py::array up, int threads) {
+    if (!gate.dtype().is(py::dtype::of<float>()) || !up.dtype().is(py::dtype::of<float>()))
+        throw py::type_error("silu_mul: gate and up must be float32, got " + std::string(py::str(gate.dtype())) +
+                             " and " + std::string(py::str(up.dtype())));
+    if (!(gate.flags() & py::array::c_style) || !(up.flags() & py::array::c_style))
+        throw py::value_error("silu_mul: gate and up must be C-contiguous");
+    if (!gate.writeable()) throw py::value_error("silu_mul: gate must be writeable");
+    bool same = gate.ndim() == up.ndim();
+    for (py::ssize_t i = 0; same && i < gate.ndim(); i++) same = gate.shape(i) == up.shape(i);
+    if (!same) throw py::value_error("silu_mul: gate and up must have the same shape");
+    SiluJob j{static_cast<float *>(gate.mutable_data()), static_cast<const float *>(up.data()), (int64_t)gate.size()};
+    if (j.n == 0) return;
+    const int64_t tasks = (j.n + kSiluChunk - 1) / kSiluChunk;
+    py::gil_scoped_release nogil;
+    ea_parallel_for(tasks, silu_task, &j, tasks > 1 ? threads : 1);
+}
+
+}  // namespace
+
 void ea_bind_llm(py::module_ &m) {
+    m.def("silu_mul", &silu_mul, py::arg("gate"), py::arg("up"), py::arg("threads") = 0,
+          "gate <- silu(gate) * up in place (float32, C-contiguous, same shape), on the kernel pool "
+          "(threads 0: the global count). Same bits as the C decode step's feed-forward.");
     m.def("gguf_strings", &gguf_strings, py::arg("buf"), py::arg("pos"), py::arg("count"),
           "Decode `count` GGUF strings (u64 length + UTF-8 bytes) from `buf` at `pos`: (list, end) or "
           "(None, pos, needed) if the buffer ends first.");

@@ -28,6 +28,7 @@ def set_onnx_op_threads(threads: int) -> None: ...  # bindings/ortops.cpp (the n
 def onnx_ops_stats() -> Dict[str, Any]: ...  # calls, last_threads, runtime, registered
 
 def gguf_strings(buf: Any, pos: int, count: int) -> Tuple[Any, ...]: ...  # (list, end) or (None, pos, needed)
+def silu_mul(gate: Any, up: Any, threads: int = 0) -> None: ...  # gate <- silu(gate) * up, in place
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
                  layers: List[Dict[str, Any]], kcache: np.ndarray, vcache: np.ndarray,
