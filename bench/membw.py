@@ -15,6 +15,7 @@ Method:
 
 Run ``python bench/membw.py`` to print both.
 """
+import atexit
 import ctypes
 import os
 import platform
@@ -95,6 +96,8 @@ def _build(src: Path, name: str, flags: Sequence[str]) -> ctypes.CDLL:
         raise RuntimeError("no C compiler (set CC)")
     if _BUILD_DIR is None:
         _BUILD_DIR = tempfile.mkdtemp(prefix="edgeai-bench-")
+        # the loaded libraries stay mapped after their files go: remove the folder when the process ends
+        atexit.register(shutil.rmtree, _BUILD_DIR, True)
     out = os.path.join(_BUILD_DIR, name + ".so")
     cmd = [cc, "-std=c11", "-O3", "-shared", "-fPIC", *flags, "-o", out, str(src), "-lpthread"]
     p = subprocess.run(cmd, capture_output=True, text=True)
