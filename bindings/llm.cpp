@@ -12,6 +12,8 @@
 extern "C" {
 #include "edgeai_kernels.h"
 #include "model/act.h"
+#include "model/attn-prefill.h"
+#include "model/norm.h"
 #include "model/llama-forward.h"
 }
 
@@ -146,6 +148,81 @@ class Decoder {
     py::list keep_;  // the arrays the pointers point into
 };
 
+// prefill attention (kernels/model/attn-prefill.h) over one layer's f16 cache arrays
+py::array_t<float> attention_prefill(py::array q, py::array kc, py::array vc, int64_t pos0, int window, float scale,
+                                     int threads) {
+    if (!q.dtype().is(py::dtype::of<float>()))
+        throw py::type_error("attention_prefill: q must be float32, got " + std::string(py::str(q.dtype())));
+    const py::dtype half("float16");
+    if (!kc.dtype().is(half) || !vc.dtype().is(half))
+        throw py::type_error("attention_prefill: the cache must be float16, got " + std::string(py::str(kc.dtype())) +
+                             " and " + std::string(py::str(vc.dtype())));
+    if (q.ndim() != 3 || kc.ndim() != 3 || vc.ndim() != 3)
+        throw py::value_error("attention_prefill: q must be (T, n_head, hd), kc (n_kv, cap, hd), vc (n_kv, hd, cap)");
+    if (!(q.flags() & py::array::c_style) || !(kc.flags() & py::array::c_style) || !(vc.flags() & py::array::c_style))
+        throw py::value_error("attention_prefill: q, kc and vc must be C-contiguous");
+    const int64_t T = q.shape(0), H = q.shape(1), hd = q.shape(2), KV = kc.shape(0), cap = kc.shape(1);
+    if (kc.shape(2) != hd || vc.shape(0) != KV || vc.shape(1) != hd || vc.shape(2) != cap)
+        throw py::value_error("attention_prefill: cache shapes " + std::string(py::str(py::make_tuple(kc.shape(0), kc.shape(1), kc.shape(2)))) +
+                              " / " + std::string(py::str(py::make_tuple(vc.shape(0), vc.shape(1), vc.shape(2)))) +
+                              " do not fit q's head_dim " + std::to_string(hd));
+    if (H == 0 || KV == 0 || H % KV != 0)
+        throw py::value_error("attention_prefill: n_head (" + std::to_string(H) + ") must be a multiple of n_kv (" +
+                              std::to_string(KV) + ")");
+    if (pos0 < 0 || window < 0 || pos0 + T > cap)
+        throw py::value_error("attention_prefill: positions " + std::to_string(pos0) + " .. " + std::to_string(pos0 + T) +
+                              " do not fit a cache of " + std::to_string(cap) + " (window " + std::to_string(window) + ")");
+    if (T > INT32_MAX || H * hd > INT32_MAX) throw py::value_error("attention_prefill: too large");
+    py::array_t<float> out({T, H * hd});
+    const float *qp = static_cast<const float *>(q.data());
+    const uint16_t *kp = static_cast<const uint16_t *>(kc.data()), *vp = static_cast<const uint16_t *>(vc.data());
+    float *op = out.mutable_data();
+    int rc;
+    {
+        py::gil_scoped_release nogil;
+        rc = ea_attn_prefill(qp, (int)T, (int)H, (int)KV, (int)hd, kp, vp, cap, pos0, window, scale, op, threads);
+    }
+    if (rc == EA_ERR_NOMEM) throw std::bad_alloc();
+    if (rc != EA_OK) throw std::runtime_error("attention_prefill: kernel error " + std::to_string(rc));
+    return out;
+}
+
+// rmsnorm of every row of x (..., n) with weights w (n), on the pool in fixed blocks of rows
+struct NormJob {
+    const float *x, *w;
+    float *y;
+    int64_t rows, n;
+    float eps;
+};
+constexpr int64_t kNormRows = 8;
+
+void norm_task(void *ctx, int64_t t, int) {
+    const NormJob *j = static_cast<const NormJob *>(ctx);
+    const int64_t r1 = (t + 1) * kNormRows < j->rows ? (t + 1) * kNormRows : j->rows;
+    for (int64_t r = t * kNormRows; r < r1; r++) ea_rmsnorm(j->y + r * j->n, j->x + r * j->n, j->w, j->n, j->eps);
+}
+
+py::array_t<float> rmsnorm(py::array x, py::array w, float eps, int threads) {
+    if (!x.dtype().is(py::dtype::of<float>()) || !w.dtype().is(py::dtype::of<float>()))
+        throw py::type_error("rmsnorm: x and w must be float32, got " + std::string(py::str(x.dtype())) + " and " +
+                             std::string(py::str(w.dtype())));
+    if (!(x.flags() & py::array::c_style) || !(w.flags() & py::array::c_style))
+        throw py::value_error("rmsnorm: x and w must be C-contiguous");
+    if (x.ndim() < 1 || w.ndim() != 1 || w.shape(0) == 0 || x.shape(x.ndim() - 1) != w.shape(0))
+        throw py::value_error("rmsnorm: x (..., n) needs w of shape (n,), got n = " +
+                              std::to_string(x.ndim() ? x.shape(x.ndim() - 1) : 0) + " and w " +
+                              std::to_string(w.ndim() ? w.shape(0) : 0));
+    std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+    py::array_t<float> y(shape);
+    NormJob j{static_cast<const float *>(x.data()), static_cast<const float *>(w.data()), y.mutable_data(),
+              (int64_t)(x.size() / w.shape(0)), (int64_t)w.shape(0), eps};
+    if (j.rows == 0) return y;
+    const int64_t tasks = (j.rows + kNormRows - 1) / kNormRows;
+    py::gil_scoped_release nogil;
+    ea_parallel_for(tasks, norm_task, &j, tasks > 1 ? threads : 1);
+    return y;
+}
+
 }  // namespace
 
 /* GGUF string arrays (vocabularies, merges: 50k-250k strings) decoded in one pass: the Python loop
@@ -211,6 +288,14 @@ void ea_bind_llm(py::module_ &m) {
     m.def("silu_mul", &silu_mul, py::arg("gate"), py::arg("up"), py::arg("threads") = 0,
           "gate <- silu(gate) * up in place (float32, C-contiguous, same shape), on the kernel pool "
           "(threads 0: the global count). Same bits as the C decode step's feed-forward.");
+    m.def("attention_prefill", &attention_prefill, py::arg("q"), py::arg("kc"), py::arg("vc"), py::arg("pos0"),
+          py::arg("window"), py::arg("scale"), py::arg("threads") = 0,
+          "Causal GQA attention of q (T, n_head, hd) float32 at positions pos0.. over one layer's float16 cache "
+          "kc (n_kv, cap, hd), vc (n_kv, hd, cap); window 0: none. Returns (T, n_head * hd) float32, on the kernel "
+          "pool, bit-identical for any thread count.");
+    m.def("rmsnorm", &rmsnorm, py::arg("x"), py::arg("w"), py::arg("eps"), py::arg("threads") = 0,
+          "x (..., n) / rms(x) * w (n), per row, float32 C-contiguous, on the kernel pool: the C decode step's "
+          "ea_rmsnorm, so the same bits.");
     m.def("gguf_strings", &gguf_strings, py::arg("buf"), py::arg("pos"), py::arg("count"),
           "Decode `count` GGUF strings (u64 length + UTF-8 bytes) from `buf` at `pos`: (list, end) or "
           "(None, pos, needed) if the buffer ends first.");

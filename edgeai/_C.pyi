@@ -29,6 +29,8 @@ def onnx_ops_stats() -> Dict[str, Any]: ...  # calls, last_threads, runtime, reg
 
 def gguf_strings(buf: Any, pos: int, count: int) -> Tuple[Any, ...]: ...  # (list, end) or (None, pos, needed)
 def silu_mul(gate: Any, up: Any, threads: int = 0) -> None: ...  # gate <- silu(gate) * up, in place
+def attention_prefill(q: Any, kc: Any, vc: Any, pos0: int, window: int, scale: float, threads: int = 0) -> Any: ...  # (T, n_head * hd) float32
+def rmsnorm(x: Any, w: Any, eps: float, threads: int = 0) -> Any: ...  # float32, same shape as x
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
                  layers: List[Dict[str, Any]], kcache: np.ndarray, vcache: np.ndarray,

@@ -100,10 +100,21 @@ class KVCache:
         return self.nbytes // self.capacity * self.n_ctx
 
 
-def rmsnorm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
-    """x (T, n) -> x / rms(x) * w, per row."""
-    ms = np.mean(np.square(x, dtype=np.float32), axis=-1, keepdims=True)
-    return (x * (1.0 / np.sqrt(ms + eps))) * w
+def rmsnorm(x: np.ndarray, w: np.ndarray, eps: float, threads: Optional[int] = None) -> np.ndarray:
+    """x (..., n) -> x / rms(x) * w, per row.
+
+    In C on the kernel pool (kernels/model/norm.c): the decode step's own function, so prefill and
+    decode norm a row to the same bits; numpy's mean, sqrt and two multiplies over (T, d) ran on one
+    thread (~3% of a 2-thread TinyLlama-shape prefill).
+
+    Args:
+        x: (..., n) activations; w: (n,) weights; eps: added to the mean square.
+        threads: kernel threads (None: the global count).
+    Returns:
+        float32 array of x's shape.
+    """
+    return _C.rmsnorm(np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(w, dtype=np.float32),
+                      float(eps), threads or 0)
 
 
 def rope_tables(cfg: ModelConfig, positions: np.ndarray, theta: float, scale: float,
@@ -235,7 +246,7 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
     for li, L in enumerate(w.layers):
         local = cfg.is_local_layer(li)
         # ---- attention
-        h = rmsnorm(x, L.attn_norm, cfg.norm_eps)                            # (T, d)
+        h = rmsnorm(x, L.attn_norm, cfg.norm_eps, threads)                   # (T, d)
         q = matmul(h, L.wq, threads=threads)                                 # (T, d) @ Wq (H*hd, d)^T -> (T, H*hd)
         k = matmul(h, L.wk, threads=threads)                                 # -> (T, KV*hd)
         v = matmul(h, L.wv, threads=threads)                                 # -> (T, KV*hd)
@@ -245,21 +256,27 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
             v += L.bv
         q, k, v = q.reshape(T, H, hd), k.reshape(T, KV, hd), v.reshape(T, KV, hd)
         if cfg.qk_norm:
-            q = rmsnorm(q, L.q_norm, cfg.norm_eps)
-            k = rmsnorm(k, L.k_norm, cfg.norm_eps)
+            q = rmsnorm(q, L.q_norm, cfg.norm_eps, threads)
+            k = rmsnorm(k, L.k_norm, cfg.norm_eps, threads)
         cos, sin = (cos_l, sin_l) if local else (cos_g, sin_g)
         apply_rope(q, cos, sin, cfg.rope_dim, cfg.rope_neox)
         apply_rope(k, cos, sin, cfg.rope_dim, cfg.rope_neox)
         cache.k[li, :, pos0:pos0 + T] = k.transpose(1, 0, 2)                 # (KV, T, hd)
         cache.v[li, :, :, pos0:pos0 + T] = v.transpose(1, 2, 0)              # (KV, hd, T)
-        att = attention(q, cache.k[li, :, :pos0 + T], cache.v[li, :, :, :pos0 + T], pos0, cfg,
-                        cfg.sliding_window if local else 0)                  # (T, H*hd)
+        window = cfg.sliding_window if local else 0
+        if cache.k.dtype == np.float16:
+            # the same attention in C on the kernel pool (kernels/model/attn-prefill.c): numpy's ran
+            # on one thread, ~10% of a 2-thread TinyLlama-shape prefill
+            att = _C.attention_prefill(np.ascontiguousarray(q, dtype=np.float32), cache.k[li], cache.v[li], pos0,
+                                       window, cfg.attn_scale, threads or 0)  # (T, H*hd)
+        else:
+            att = attention(q, cache.k[li, :, :pos0 + T], cache.v[li, :, :, :pos0 + T], pos0, cfg, window)
         o = matmul(att, L.wo, threads=threads)                               # (T, H*hd) @ Wo (d, H*hd)^T -> (T, d)
         if cfg.post_norms:
-            o = rmsnorm(o, L.post_attn_norm, cfg.norm_eps)
+            o = rmsnorm(o, L.post_attn_norm, cfg.norm_eps, threads)
         x += o
         # ---- gated feed-forward
-        h = rmsnorm(x, L.ffn_norm, cfg.norm_eps)
+        h = rmsnorm(x, L.ffn_norm, cfg.norm_eps, threads)
         gate = matmul(h, L.w_gate, threads=threads)                          # (T, d) @ (ff, d)^T -> (T, ff)
         up = matmul(h, L.w_up, threads=threads)                              # -> (T, ff)
         if cfg.activation == "gelu_tanh":
@@ -271,12 +288,12 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
             _C.silu_mul(act, np.ascontiguousarray(up, dtype=np.float32), threads or 0)
         f = matmul(act, L.w_down, threads=threads)                           # (T, ff) @ (d, ff)^T -> (T, d)
         if cfg.post_norms:
-            f = rmsnorm(f, L.post_ffn_norm, cfg.norm_eps)
+            f = rmsnorm(f, L.post_ffn_norm, cfg.norm_eps, threads)
         x += f
     cache.pos = pos0 + T
     if not all_logits:
         x = x[-1:]
-    x = np.ascontiguousarray(rmsnorm(x, w.output_norm, cfg.norm_eps), dtype=np.float32)
+    x = np.ascontiguousarray(rmsnorm(x, w.output_norm, cfg.norm_eps, threads), dtype=np.float32)
     logits = matmul(x, w.output, threads=threads)                            # (T, d) @ (vocab, d)^T -> (T, vocab)
     if cfg.final_softcap:
         logits = np.tanh(logits / cfg.final_softcap) * cfg.final_softcap

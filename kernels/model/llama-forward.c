@@ -17,6 +17,7 @@
 
 #include "../blocks.h"
 #include "act.h"
+#include "norm.h"
 #include "softmax.h"
 
 #define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
@@ -188,13 +189,6 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
 }
 
 /* ---- small float helpers (serial: d is a few hundred to a few thousand) ------------------------ */
-
-static void rmsnorm(float *o, const float *x, const float *w, int64_t n, float eps) {
-    double ss = 0.0;
-    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    float s = (float)(1.0 / sqrt(ss / (double)n + eps));
-    for (int64_t i = 0; i < n; i++) o[i] = x[i] * s * w[i];
-}
 
 static void rope(float *x, int heads, int hd, int rope_dim, int neox, const float *cs, const float *sn) {
     int half = rope_dim / 2;
@@ -473,7 +467,7 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
         int local = m->sliding_window > 0 && m->sw_pattern > 0 && (l + 1) % m->sw_pattern != 0;
 
         /* ---- attention: q (H*hd), k, v (KV*hd) = W @ rmsnorm(x) */
-        rmsnorm(ws->xb, x, L->attn_norm, d, m->eps);
+        ea_rmsnorm(ws->xb, x, L->attn_norm, d, m->eps);
         {
             const ea_mat *w3[3] = {&L->wq, &L->wk, &L->wv};
             float *y3[3] = {ws->q, ws->k, ws->v};
@@ -485,8 +479,8 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
             for (int64_t i = 0; i < kvd; i++) ws->v[i] += L->bv[i];
         }
         if (L->q_norm) {
-            for (int h = 0; h < m->n_head; h++) rmsnorm(ws->q + h * hd, ws->q + h * hd, L->q_norm, hd, m->eps);
-            for (int h = 0; h < m->n_kv; h++) rmsnorm(ws->k + h * hd, ws->k + h * hd, L->k_norm, hd, m->eps);
+            for (int h = 0; h < m->n_head; h++) ea_rmsnorm(ws->q + h * hd, ws->q + h * hd, L->q_norm, hd, m->eps);
+            for (int h = 0; h < m->n_kv; h++) ea_rmsnorm(ws->k + h * hd, ws->k + h * hd, L->k_norm, hd, m->eps);
         }
         const float *cs = local ? ws->cos_l : ws->cos, *sn = local ? ws->sin_l : ws->sin;
         rope(ws->q, m->n_head, hd, m->rope_dim, m->rope_neox, cs, sn);
@@ -520,11 +514,11 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
             float *y1[1] = {ws->xb};
             gemv(ws, ws->att, 1, w1, y1, nthreads, 0);            /* Wo (d, H*hd) @ att -> (d) */
         }
-        if (L->post_attn_norm) rmsnorm(ws->xb, ws->xb, L->post_attn_norm, d, m->eps);
+        if (L->post_attn_norm) ea_rmsnorm(ws->xb, ws->xb, L->post_attn_norm, d, m->eps);
         for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
 
         /* ---- feed-forward: down(act(gate(h)) * up(h)) */
-        rmsnorm(ws->xb, x, L->ffn_norm, d, m->eps);
+        ea_rmsnorm(ws->xb, x, L->ffn_norm, d, m->eps);
         {
             const ea_mat *w2[2] = {&L->gate, &L->up};
             float *y2[2] = {ws->hb, ws->hb2};
@@ -535,11 +529,11 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
             float *y1[1] = {ws->xb};
             gemv(ws, ws->hb, 1, w1, y1, nthreads, 0);             /* (d, ff) @ hb -> (d) */
         }
-        if (L->post_ffn_norm) rmsnorm(ws->xb, ws->xb, L->post_ffn_norm, d, m->eps);
+        if (L->post_ffn_norm) ea_rmsnorm(ws->xb, ws->xb, L->post_ffn_norm, d, m->eps);
         for (int64_t i = 0; i < d; i++) x[i] += ws->xb[i];
     }
 
-    rmsnorm(ws->xb, x, m->output_norm, d, m->eps);
+    ea_rmsnorm(ws->xb, x, m->output_norm, d, m->eps);
     {
         const ea_mat *w1[1] = {&m->output};
         float *y1[1] = {logits};
