@@ -211,11 +211,13 @@ def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCach
         outs = [forward(cfg, w, tokens[a:a + step], cache, all_logits=all_logits, threads=threads)
                 for a in range(0, len(tokens), step)]
         return np.concatenate(outs) if all_logits else outs[-1]
-    # attention's largest BLAS products are (g*T, hd) x (hd, S) with S = cache.pos + T: OpenBLAS
-    # runs products of up to 65536 * 4 multiply-adds on one thread anyway, and finding its thread
-    # control (threadpoolctl scans the loaded libraries, ~40 ms) is then time to first token lost
+    # only the numpy attention (f32 caches) calls BLAS; its largest products are (g*T, hd) x (hd, S)
+    # with S = cache.pos + T: OpenBLAS runs products of up to 65536 * 4 multiply-adds on one thread
+    # anyway, and finding its thread control (threadpoolctl scans the loaded libraries, ~40 ms) is
+    # then time to first token lost
     T, S = len(tokens), cache.pos + len(tokens)
-    small = (cfg.n_head // max(cfg.n_kv_head, 1)) * T * S * cfg.head_dim <= 65536 * 4
+    small = (cache.k.dtype == np.float16
+             or (cfg.n_head // max(cfg.n_kv_head, 1)) * T * S * cfg.head_dim <= 65536 * 4)
     with contextlib.nullcontext() if small else blas_single_thread():
         return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
 
