@@ -14,6 +14,7 @@ extern "C" {
 #include "model/act.h"
 #include "model/attn-prefill.h"
 #include "model/norm.h"
+#include "model/rope.h"
 #include "model/llama-forward.h"
 }
 
@@ -223,6 +224,48 @@ py::array_t<float> rmsnorm(py::array x, py::array w, float eps, int threads) {
     return y;
 }
 
+// rope of x (T, heads, hd) in place, with cos / sin (T, rope_dim / 2), on the pool in fixed blocks of rows
+struct RopeJob {
+    float *x;
+    const float *c, *s;
+    int64_t rows;
+    int heads, hd, rope_dim, neox;
+};
+constexpr int64_t kRopeRows = 8;
+
+void rope_task(void *ctx, int64_t t, int) {
+    const RopeJob *j = static_cast<const RopeJob *>(ctx);
+    const int64_t r0 = t * kRopeRows, n = j->rows - r0 < kRopeRows ? j->rows - r0 : kRopeRows;
+    const int64_t half = j->rope_dim / 2;
+    ea_rope(j->x + r0 * j->heads * j->hd, n, j->heads, j->hd, j->rope_dim, j->neox, j->c + r0 * half,
+            j->s + r0 * half);
+}
+
+void rope(py::array x, py::array cos, py::array sin, int rope_dim, bool neox, int threads) {
+    const auto f32 = py::dtype::of<float>();
+    if (!x.dtype().is(f32) || !cos.dtype().is(f32) || !sin.dtype().is(f32))
+        throw py::type_error("rope: x, cos and sin must be float32, got " + std::string(py::str(x.dtype())) + ", " +
+                             std::string(py::str(cos.dtype())) + " and " + std::string(py::str(sin.dtype())));
+    if (!(x.flags() & py::array::c_style) || !(cos.flags() & py::array::c_style) || !(sin.flags() & py::array::c_style))
+        throw py::value_error("rope: x, cos and sin must be C-contiguous");
+    if (!x.writeable()) throw py::value_error("rope: x must be writeable");
+    if (x.ndim() != 3) throw py::value_error("rope: x must be (T, heads, hd), got " + std::to_string(x.ndim()) + " dims");
+    const int64_t T = x.shape(0), hd = x.shape(2);
+    if (rope_dim < 2 || rope_dim % 2 || rope_dim > hd)
+        throw py::value_error("rope: rope_dim must be even, >= 2 and <= hd = " + std::to_string(hd) + ", got " +
+                              std::to_string(rope_dim));
+    for (const py::array *t : {&cos, &sin})
+        if (t->ndim() != 2 || t->shape(0) != T || t->shape(1) != rope_dim / 2)
+            throw py::value_error("rope: cos and sin must be (T, rope_dim / 2) = (" + std::to_string(T) + ", " +
+                                  std::to_string(rope_dim / 2) + ")");
+    RopeJob j{static_cast<float *>(x.mutable_data()), static_cast<const float *>(cos.data()),
+              static_cast<const float *>(sin.data()), T, (int)x.shape(1), (int)hd, rope_dim, neox ? 1 : 0};
+    if (T == 0 || j.heads == 0) return;
+    const int64_t tasks = (T + kRopeRows - 1) / kRopeRows;
+    py::gil_scoped_release nogil;
+    ea_parallel_for(tasks, rope_task, &j, tasks > 1 ? threads : 1);
+}
+
 }  // namespace
 
 /* GGUF string arrays (vocabularies, merges: 50k-250k strings) decoded in one pass: the Python loop
@@ -296,6 +339,10 @@ void ea_bind_llm(py::module_ &m) {
     m.def("rmsnorm", &rmsnorm, py::arg("x"), py::arg("w"), py::arg("eps"), py::arg("threads") = 0,
           "x (..., n) / rms(x) * w (n), per row, float32 C-contiguous, on the kernel pool: the C decode step's "
           "ea_rmsnorm, so the same bits.");
+    m.def("rope", &rope, py::arg("x"), py::arg("cos"), py::arg("sin"), py::arg("rope_dim"), py::arg("neox"),
+          py::arg("threads") = 0,
+          "Rotate x (T, heads, hd) float32 in place with cos / sin (T, rope_dim / 2): pairs (i, i + rope_dim / 2) "
+          "if neox, else (2i, 2i + 1), on the kernel pool: the C decode step's ea_rope, so the same bits.");
     m.def("gguf_strings", &gguf_strings, py::arg("buf"), py::arg("pos"), py::arg("count"),
           "Decode `count` GGUF strings (u64 length + UTF-8 bytes) from `buf` at `pos`: (list, end) or "
           "(None, pos, needed) if the buffer ends first.");

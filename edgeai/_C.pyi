@@ -31,6 +31,7 @@ def gguf_strings(buf: Any, pos: int, count: int) -> Tuple[Any, ...]: ...  # (lis
 def silu_mul(gate: Any, up: Any, threads: int = 0) -> None: ...  # gate <- silu(gate) * up, in place
 def attention_prefill(q: Any, kc: Any, vc: Any, pos0: int, window: int, scale: float, threads: int = 0) -> Any: ...  # (T, n_head * hd) float32
 def rmsnorm(x: Any, w: Any, eps: float, threads: int = 0) -> Any: ...  # float32, same shape as x
+def rope(x: Any, cos: Any, sin: Any, rope_dim: int, neox: bool, threads: int = 0) -> None: ...  # x (T, heads, hd) float32, in place
 class LLMDecoder:  # bindings/llm.cpp over kernels/model/llama-forward.c
     def __init__(self, config: Dict[str, Any], tok_embd: tuple, output: tuple, output_norm: np.ndarray,
                  layers: List[Dict[str, Any]], kcache: np.ndarray, vcache: np.ndarray,

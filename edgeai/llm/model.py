@@ -128,8 +128,21 @@ def rope_tables(cfg: ModelConfig, positions: np.ndarray, theta: float, scale: fl
     return np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
 
 
-def apply_rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rope_dim: int, neox: bool) -> None:
-    """Rotate x (T, heads, hd) in place. Pairs are (i, i+rope_dim/2) if neox, else (2i, 2i+1)."""
+def apply_rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rope_dim: int, neox: bool,
+               threads: Optional[int] = None) -> None:
+    """Rotate x (T, heads, hd) in place. Pairs are (i, i+rope_dim/2) if neox, else (2i, 2i+1).
+
+    Args:
+        x: (T, heads, hd); float32 C-contiguous goes through the C decode step's ea_rope on the kernel
+            pool (numpy's strided pair updates were ~2% of a TinyLlama-shape prefill), anything else
+            through numpy.
+        cos, sin: (T, rope_dim / 2) float32.
+        threads: pool threads (None: the global count).
+    """
+    if (x.dtype == np.float32 and x.flags.c_contiguous and x.flags.writeable and cos.dtype == np.float32
+            and sin.dtype == np.float32):
+        _C.rope(x, np.ascontiguousarray(cos), np.ascontiguousarray(sin), rope_dim, neox, threads or 0)
+        return
     c, s = cos[:, None, :], sin[:, None, :]
     if neox:
         half = rope_dim // 2
@@ -261,8 +274,8 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
             q = rmsnorm(q, L.q_norm, cfg.norm_eps, threads)
             k = rmsnorm(k, L.k_norm, cfg.norm_eps, threads)
         cos, sin = (cos_l, sin_l) if local else (cos_g, sin_g)
-        apply_rope(q, cos, sin, cfg.rope_dim, cfg.rope_neox)
-        apply_rope(k, cos, sin, cfg.rope_dim, cfg.rope_neox)
+        apply_rope(q, cos, sin, cfg.rope_dim, cfg.rope_neox, threads)
+        apply_rope(k, cos, sin, cfg.rope_dim, cfg.rope_neox, threads)
         cache.k[li, :, pos0:pos0 + T] = k.transpose(1, 0, 2)                 # (KV, T, hd)
         cache.v[li, :, :, pos0:pos0 + T] = v.transpose(1, 2, 0)              # (KV, hd, T)
         window = cfg.sliding_window if local else 0

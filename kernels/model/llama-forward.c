@@ -18,6 +18,7 @@
 #include "../blocks.h"
 #include "act.h"
 #include "norm.h"
+#include "rope.h"
 #include "softmax.h"
 
 #define TASK_BYTES 65536 /* weight bytes per task: balances 2-8 threads on a 192-row Wk, amortises the gemm's set-up */
@@ -189,19 +190,6 @@ ea_llm_ws *ea_llm_ws_new(const ea_llm *m, char *err, int errlen) {
 }
 
 /* ---- small float helpers (serial: d is a few hundred to a few thousand) ------------------------ */
-
-static void rope(float *x, int heads, int hd, int rope_dim, int neox, const float *cs, const float *sn) {
-    int half = rope_dim / 2;
-    for (int h = 0; h < heads; h++) {
-        float *v = x + (int64_t)h * hd;
-        for (int i = 0; i < half; i++) {
-            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-            float x0 = v[a], x1 = v[b];
-            v[a] = x0 * cs[i] - x1 * sn[i];
-            v[b] = x0 * sn[i] + x1 * cs[i];
-        }
-    }
-}
 
 /* ---- matrix-vector products: several matrices sharing one input, one fork/join ------------------ */
 
@@ -483,8 +471,8 @@ int ea_llm_decode(const ea_llm *m, ea_llm_ws *ws, int token, int pos, float *log
             for (int h = 0; h < m->n_kv; h++) ea_rmsnorm(ws->k + h * hd, ws->k + h * hd, L->k_norm, hd, m->eps);
         }
         const float *cs = local ? ws->cos_l : ws->cos, *sn = local ? ws->sin_l : ws->sin;
-        rope(ws->q, m->n_head, hd, m->rope_dim, m->rope_neox, cs, sn);
-        rope(ws->k, m->n_kv, hd, m->rope_dim, m->rope_neox, cs, sn);
+        ea_rope(ws->q, 1, m->n_head, (int)hd, m->rope_dim, m->rope_neox, cs, sn);
+        ea_rope(ws->k, 1, m->n_kv, (int)hd, m->rope_dim, m->rope_neox, cs, sn);
         /* write this position's keys (row) and values (column) */
         for (int h = 0; h < m->n_kv; h++) {
             size_t base = ((size_t)l * m->n_kv + h) * (size_t)m->n_ctx * hd;
