@@ -342,7 +342,8 @@ void ea_bind_llm(py::module_ &m) {
     m.def("rope", &rope, py::arg("x"), py::arg("cos"), py::arg("sin"), py::arg("rope_dim"), py::arg("neox"),
           py::arg("threads") = 0,
           "Rotate x (T, heads, hd) float32 in place with cos / sin (T, rope_dim / 2): pairs (i, i + rope_dim / 2) "
-          "if neox, else (2i, 2i + 1), on the kernel pool: the C decode step's ea_rope, so the same bits.");
+          "if neox, else (2i, 2i + 1), on the kernel pool, with the C decode step's ea_rope; the same bits for any "
+          "thread count.");
     m.def("gguf_strings", &gguf_strings, py::arg("buf"), py::arg("pos"), py::arg("count"),
           "Decode `count` GGUF strings (u64 length + UTF-8 bytes) from `buf` at `pos`: (list, end) or "
           "(None, pos, needed) if the buffer ends first.");

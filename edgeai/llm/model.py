@@ -133,9 +133,9 @@ def apply_rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rope_dim: int, n
     """Rotate x (T, heads, hd) in place. Pairs are (i, i+rope_dim/2) if neox, else (2i, 2i+1).
 
     Args:
-        x: (T, heads, hd); float32 C-contiguous goes through the C decode step's ea_rope on the kernel
-            pool (numpy's strided pair updates were ~2% of a TinyLlama-shape prefill), anything else
-            through numpy.
+        x: (T, heads, hd); float32 C-contiguous (what forward_pass passes) goes through the C decode
+            step's ea_rope on the kernel pool (numpy's strided pair updates took ~9-11 ms of a 2-thread
+            TinyLlama-shape prefill), anything else through numpy.
         cos, sin: (T, rope_dim / 2) float32.
         threads: pool threads (None: the global count).
     """

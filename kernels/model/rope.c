@@ -7,7 +7,7 @@ void ea_rope(float *x, int64_t rows, int heads, int hd, int rope_dim, int neox, 
         const float *c = cs + r * half, *s = sn + r * half;
         for (int h = 0; h < heads; h++) {
             float *v = x + (r * heads + h) * (int64_t)hd;
-            if (neox) { /* contiguous halves: the compiler vectorises this loop */
+            if (neox) { /* pairs (i, i + half); scalar at -O2 (gcc 12 leaves both loops unvectorised) */
                 for (int i = 0; i < half; i++) {
                     const float x0 = v[i], x1 = v[i + half];
                     v[i] = x0 * c[i] - x1 * s[i];

@@ -1,5 +1,7 @@
 /* Rotary position embedding of rows of heads, shared by the C decode step and the prefill
- * (bindings/llm.cpp), so both rotate a row to the same bits. */
+ * (bindings/llm.cpp): one rotation code for both. Each side builds its own cos / sin tables (the
+ * decode step in float per position, the prefill in float64 then rounded), so their angles, and
+ * hence their bits, can differ in the last place. */
 #ifndef EDGEAI_MODEL_ROPE_H
 #define EDGEAI_MODEL_ROPE_H
 
