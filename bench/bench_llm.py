@@ -16,6 +16,10 @@ edgeai then the read-bandwidth probe, and llama.cpp (after them in rounds 1, 3, 
 rounds 2, 4, ...). Each round prints its row and ratios; the targets are judged on the median over
 the rounds of each round's ratio.
 
+Before its rounds each model file is evicted from the page cache and read back in through a mapping
+advised to use huge pages (--keep-page-cache skips this): the pages a file was written with are
+small, and decode streams weights measurably faster from huge ones (see fresh_page_cache).
+
 The bandwidth column divides decode's bytes per token (every weight tensor, minus an untied token
 embedding of which one row is read) by the C streaming read of membw.py, the same ceiling
 bench_matmul.py uses. A closing section judges issue 4's targets from the run (decode and prefill
@@ -206,6 +210,36 @@ def bytes_per_token(path) -> int:
     return total
 
 
+def fresh_page_cache(path) -> str:
+    """Evict a model file from the page cache, then read it back in through a mapping advised to
+    use huge pages (edgeai's loader gives that advice, see edgeai.llm.gguf.advise_huge_pages).
+
+    The page cache keeps the pages a file was written or read() with: a GGUF this bench just wrote,
+    or one pip just unpacked, sits in small folios, which a mapping cannot turn into huge pages.
+    Decode streams the weights from those pages, and on Linux 6.18 / ext4 it streamed 25-35%
+    faster from 2 MiB folios. Starting every model from the state a first load after a reboot
+    leaves makes the rounds repeatable and the same for both engines (llama.cpp maps the file too).
+
+    Returns:
+        what was done, for the report.
+    """
+    import mmap as _mmap
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    except (AttributeError, OSError) as exc:
+        return f"page cache kept ({exc})"
+    from edgeai.llm.gguf import advise_huge_pages
+    mm = np.memmap(path, dtype=np.uint8, mode="r")
+    huge = advise_huge_pages(mm)
+    int(mm[::_mmap.PAGESIZE].sum())  # one touch per page reads the file in
+    del mm
+    return "evicted and read back through a mapping" + (" advised to use huge pages" if huge else "")
+
+
 def median(xs):
     return float(np.median(xs)) if xs else None
 
@@ -267,6 +301,8 @@ def print_targets(results) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--keep-page-cache", action="store_true",
+                    help="do not evict and re-read each model file before its rounds (see fresh_page_cache)")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=None,
                     help="rounds per (model, threads): edgeai + bandwidth probe and llama.cpp back to back "
@@ -320,6 +356,8 @@ def main() -> int:
     results = []  # (name, threads, [(edgeai row, llama.cpp row or None, GB/s)] per round, bytes per token)
     for name, path, n_p, n_d in models:
         bpt = bytes_per_token(path)
+        if not args.keep_page_cache:
+            print(f"({name}: page cache {fresh_page_cache(path)})")
         for t in threads:
             per_round = []
             for k in range(rounds):

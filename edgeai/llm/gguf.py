@@ -10,6 +10,7 @@ ref: the GGUF spec (ggml docs/gguf.md). Layout, all little-endian::
 Tensors come back as :class:`edgeai.QuantizedTensor` views of the memmap, so the kernels read the
 file's pages in place: loading costs page-table entries, not copies.
 """
+import mmap
 import os
 import struct
 import tempfile
@@ -115,6 +116,32 @@ class _Cursor:
         return res[0]
 
 
+def advise_huge_pages(mm: np.memmap) -> bool:
+    """Ask the kernel to back a read-only file mapping with huge pages (``MADV_HUGEPAGE``).
+
+    Decode streams every weight once per token, and how fast depends on the pages behind the
+    mapping: reading a TinyLlama-shape Q4_0 GGUF from 4 KiB page-cache pages ran at 14-15 GB/s on
+    one core, from 2 MiB folios at 16.5-17.5, as fast as anonymous huge pages (Sapphire Rapids,
+    Linux 6.18, ext4). The advice is zero-copy and only shapes pages read from disk after it
+    (pages already cached keep their size); a kernel or filesystem without huge page-cache folios
+    ignores it. Best effort: never raises.
+
+    Args:
+        mm: the memmap.
+    Returns:
+        True if the kernel took the advice.
+    """
+    raw = getattr(mm, "_mmap", None)  # np.memmap's mmap.mmap (numpy 1.24 to 2.x)
+    flag = getattr(mmap, "MADV_HUGEPAGE", None)
+    if raw is None or flag is None or not hasattr(raw, "madvise"):
+        return False
+    try:
+        raw.madvise(flag)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 class GGUFFile:
     """A GGUF file opened read-only through one memmap.
 
@@ -139,6 +166,7 @@ class GGUFFile:
         if size < 24:
             raise ModelFileError(f"{self.path}: {size} bytes is too short to be a GGUF file")
         self.mm = np.memmap(self.path, dtype=np.uint8, mode="r")
+        advise_huge_pages(self.mm)
         cur = _Cursor(memoryview(self.mm), self.path)
         magic = bytes(self.mm[:4])
         if magic != GGUF_MAGIC:

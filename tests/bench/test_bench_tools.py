@@ -143,3 +143,13 @@ def test_arm_int8_peak_loop_runs_under_qemu(tmp_path, cc, isa, arch, qemu, cpu, 
     out = subprocess.run([qemu, "-cpu", cpu, str(exe)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.split()[0]) == macs
+
+
+def test_fresh_page_cache_keeps_the_file(tmp_path):
+    import bench_llm
+    p = tmp_path / "m.bin"
+    data = np.random.default_rng(0).integers(0, 256, 3 << 20, dtype=np.uint8)
+    p.write_bytes(data.tobytes())
+    how = bench_llm.fresh_page_cache(p)
+    assert how.startswith(("evicted and read back", "page cache kept"))
+    assert p.read_bytes() == data.tobytes()

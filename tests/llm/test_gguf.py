@@ -6,7 +6,7 @@ import pytest
 from gguf import GGUFReader
 
 import edgeai
-from edgeai.llm.gguf import GGUFFile, write_gguf
+from edgeai.llm.gguf import GGUFFile, advise_huge_pages, write_gguf
 
 
 def test_reader_agrees_with_gguf_package(smollm_path):
@@ -32,6 +32,21 @@ def test_tensors_are_zero_copy_views(smollm_path):
     t = g.tensor("blk.3.ffn_up.weight")
     assert t.fmt.name == "q4_1" and t.shape == (1536, 576)
     assert np.shares_memory(t.data, g.mm)
+
+
+def test_huge_page_advice_is_best_effort(smollm_path, tmp_path):
+    # the reader advises huge pages on its mapping; the bytes read through it are the file's own
+    g = GGUFFile(smollm_path)
+    info = g.tensors["blk.0.attn_q.weight"]
+    with open(smollm_path, "rb") as f:
+        f.seek(info.offset)
+        assert bytes(g.tensor(info.name).data) == f.read(info.nbytes)
+    assert isinstance(advise_huge_pages(g.mm), bool)
+    # not a memmap (no mmap behind it): declined, no exception
+    assert advise_huge_pages(np.zeros(16, np.uint8)) is False
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"\0" * 4096)
+    assert isinstance(advise_huge_pages(np.memmap(small, dtype=np.uint8, mode="r")), bool)
 
 
 def test_writer_round_trip(tmp_path):
