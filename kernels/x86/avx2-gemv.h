@@ -216,8 +216,11 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
 }
 
 /* Prefetch distance (bytes ahead in the row): the hardware prefetcher alone leaves the kernel at
- * ~70% of the streaming-read rate from DRAM; 1-2 KiB ahead brings it to ~85-90% (Zen 3, measured). */
+ * ~70% of the streaming-read rate from DRAM; 1-2 KiB ahead brings it to ~85-90% (Zen 3, measured).
+ * A file may set its own before including this one (avx512-gemv.h does). */
+#ifndef EA256_GEMV_PF
 #define EA256_GEMV_PF 1536
+#endif
 
 /* one weight row: nb / 8 full groups, then nt = nb % 8 tail blocks (a constant per instantiation).
  * One row at a time on purpose: running 2 or 4 rows side by side shares the activation loads but
