@@ -8,8 +8,9 @@ from .. import _env
 QUANT_FORMATS = ("q8_0", "q4_0", "q4_K")
 # bumped when edgeai.onnx.quantize writes a different graph for the same model (2: Conv weights in
 # (kh, kw, c) order; 3: MatMuls sharing an input merged; 4: Conv + residual Add fused into
-# EdgeaiConvAdd), so older cached copies are quantized again
-LAYOUT_VERSION = 4
+# EdgeaiConvAdd; 5: Convs with few multiply-adds per input value stay float), so older cached
+# copies are quantized again
+LAYOUT_VERSION = 5
 
 
 def check_quant(quant: Optional[str]) -> Optional[str]:

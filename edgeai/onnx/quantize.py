@@ -27,6 +27,13 @@ from .ops import CONV_ADD_OP, CONV_OP, DOMAIN, MATMUL_OP
 
 QUANTIZABLE = ("MatMul", "Gemm", "Conv")
 DEFAULT_MIN_PARAMS = 1024  # below this many weights a layer stays float: the op call costs more
+# A Conv doing fewer multiply-adds per input value than this stays float: (output channels per group)
+# x kh x kw / (stride_h x stride_w). Its quantized form must transpose and quantize the whole input
+# first, which for such a layer takes longer than the product. Terrain UNet, q8_0 (Sapphire Rapids):
+# a 64 -> 32 1x1 conv at 128x128 ran 1.23 ms quantized vs 0.84 float; leaving the 25 convs under 64
+# float took a step from 0.95x to 0.91x of float32 ONNX Runtime at 1 thread and 1.07x to 1.02x at 2,
+# for 0.07 MB more weights (their weights are small: they are the activation-heavy layers).
+DEFAULT_MIN_CONV_MACS = 64
 
 
 class UnsupportedOperatorError(UnsupportedArchitectureError):
@@ -88,8 +95,8 @@ def _pack(w_nk: np.ndarray, fmt: str) -> Tuple[np.ndarray, int, int]:
 
 def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[str, Path, None] = None, *,
              nodes: Optional[Iterable[str]] = None, op_types: Iterable[str] = QUANTIZABLE,
-             min_params: int = DEFAULT_MIN_PARAMS, merge_shared_inputs: bool = True,
-             fuse_residual_adds: bool = True) -> QuantizeReport:
+             min_params: int = DEFAULT_MIN_PARAMS, min_conv_macs: float = DEFAULT_MIN_CONV_MACS,
+             merge_shared_inputs: bool = True, fuse_residual_adds: bool = True) -> QuantizeReport:
     """Quantize an ONNX model's MatMul / Gemm / Conv weights to a GGUF block format.
 
     Args:
@@ -101,6 +108,9 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
             weights (the rest stay float and are listed in the report).
         op_types: op types considered when ``nodes`` is None.
         min_params: smallest layer (weight count) quantized when ``nodes`` is None.
+        min_conv_macs: when ``nodes`` is None, a Conv with fewer multiply-adds per input value
+            (output channels per group x kernel area / stride area) stays float: quantizing its
+            input costs more than its product saves (see DEFAULT_MIN_CONV_MACS). 0 quantizes all.
         merge_shared_inputs: MatMul / Gemm nodes that read the same input with the same format and K
             become one EdgeaiMatMul over their stacked weight rows plus a Split (the terrain UNet's
             55 time-embedding projections of one vector: 54 fewer op calls per step, same bits).
@@ -175,7 +185,7 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
             if node.op_type not in QUANTIZABLE:
                 raise UnsupportedOperatorError(
                     f"node {label!r} is a {node.op_type}; edgeai quantizes only {', '.join(QUANTIZABLE)}")
-            rewritten = _rewrite(node, label, init_array, unique, info.name, explicit, min_params)
+            rewritten = _rewrite(node, label, init_array, unique, info.name, explicit, min_params, min_conv_macs)
         except _Skip as why:
             if explicit:
                 raise UnsupportedOperatorError(f"cannot quantize node {label!r} ({node.op_type}): {why}") from None
@@ -336,7 +346,7 @@ def _subgraph_inputs(graph) -> set:
     return out
 
 
-def _rewrite(node, label, init_array, unique, fmt, explicit, min_params):
+def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_conv_macs=0.0):
     """One node -> (new nodes, new initializers, float bytes replaced). Raises _Skip."""
     from onnx import helper, numpy_helper
     a = _attrs(node)
@@ -351,6 +361,10 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params):
         _check_finite(node.input[1], w)
         o, cg, kh, kw = w.shape
         group = int(a.get("group", 1))
+        strides = [int(v) for v in a.get("strides", [1, 1])]
+        macs = (o // max(group, 1)) * kh * kw / max(strides[0] * strides[1], 1)
+        if not explicit and macs < min_conv_macs:
+            raise _Skip(f"{macs:g} multiply-adds per input value < min_conv_macs={min_conv_macs:g}")
         auto_pad = a.get("auto_pad", "NOTSET")
         if auto_pad not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
             raise _Skip(f"auto_pad={auto_pad!r}")

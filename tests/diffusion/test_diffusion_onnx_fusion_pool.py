@@ -64,8 +64,8 @@ def conv_net(rng, c):
 def test_residual_adds_fuse_with_the_same_bits(tmp_path, c):
     rng = np.random.default_rng(11)
     onnx.save(conv_net(rng, c), tmp_path / "m.onnx")
-    fused = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "fused.onnx", min_params=0)
-    plain = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "plain.onnx", min_params=0, fuse_residual_adds=False)
+    fused = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "fused.onnx", min_params=0, min_conv_macs=0)
+    plain = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "plain.onnx", min_params=0, min_conv_macs=0, fuse_residual_adds=False)
     assert fused.quantized == plain.quantized == ["c1", "c2", "c3", "c4"]
     ops_f = collections.Counter(n.op_type for n in onnx.load(tmp_path / "fused.onnx").graph.node)
     ops_p = collections.Counter(n.op_type for n in onnx.load(tmp_path / "plain.onnx").graph.node)
@@ -89,7 +89,7 @@ def test_fusion_needs_a_known_equal_shape(tmp_path):
     m = conv_net(rng, 32)
     m.graph.input[0].type.tensor_type.ClearField("shape")
     onnx.save(m, tmp_path / "m.onnx")
-    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0, min_conv_macs=0)
     kinds = collections.Counter(n.op_type for n in onnx.load(tmp_path / "q.onnx").graph.node)
     assert kinds["EdgeaiConvAdd"] == 0 and kinds["Add"] == 4
     x = rng.standard_normal((1, 32, 12, 10)).astype(np.float32)
@@ -100,7 +100,7 @@ def test_fusion_needs_a_known_equal_shape(tmp_path):
 def test_conv_add_rejects_a_residual_of_another_shape(tmp_path, backend):
     rng = np.random.default_rng(13)
     onnx.save(conv_net(rng, 32), tmp_path / "m.onnx")
-    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0, min_conv_macs=0)
     m = onnx.load(tmp_path / "q.onnx")
     node = next(n for n in m.graph.node if n.op_type == "EdgeaiConvAdd")
     node.input[3] = "z"  # the residual now comes from a graph input of the wrong shape
@@ -119,7 +119,7 @@ def test_conv_add_rejects_a_residual_of_another_shape(tmp_path, backend):
 def test_kernels_on_onnxruntimes_pool_give_the_same_bits(tmp_path, monkeypatch):
     rng = np.random.default_rng(14)
     onnx.save(conv_net(rng, 32), tmp_path / "m.onnx")
-    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0, min_conv_macs=0)
     x = rng.standard_normal((1, 32, 12, 10)).astype(np.float32)
     on_ort = InferenceSession(tmp_path / "q.onnx", threads=2)
     assert on_ort.op_pool == "ort" and _C.onnx_ops_stats()["ort_pool"]
@@ -144,7 +144,7 @@ def test_kernels_on_onnxruntimes_pool_give_the_same_bits(tmp_path, monkeypatch):
 def test_a_bad_pool_setting_is_a_clear_error(tmp_path, monkeypatch):
     rng = np.random.default_rng(15)
     onnx.save(conv_net(rng, 32), tmp_path / "m.onnx")
-    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+    quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0, min_conv_macs=0)
     monkeypatch.setattr(_env, "ONNX_POOL", "openmp")
     with pytest.raises(ValueError, match="EDGEAI_ONNX_POOL must be 'ort' or 'edgeai', not 'openmp'"):
         InferenceSession(tmp_path / "q.onnx")

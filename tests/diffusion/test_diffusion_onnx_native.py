@@ -30,7 +30,7 @@ def model(nodes, inits, x_shape, outputs=("y",)):
 
 def quantized(tmp_path, m, fmt="q8_0", name="q.onnx"):
     onnx.save(m, tmp_path / "m.onnx")
-    rep = quantize(tmp_path / "m.onnx", fmt, tmp_path / name, min_params=0)
+    rep = quantize(tmp_path / "m.onnx", fmt, tmp_path / name, min_params=0, min_conv_macs=0)
     assert rep.quantized, rep.skipped
     return tmp_path / name
 

@@ -73,7 +73,7 @@ def test_quantized_conv_model_close_to_ort(tmp_path, c, o, k, g, s, pads, d):
                        dict(group=g, strides=[sh, sw], pads=pads, dilations=[dh, dw]), x.shape)
     src, dst = tmp_path / "m.onnx", tmp_path / "m.q8_0.onnx"
     onnx.save(m, src)
-    rep = quantize(src, "q8_0", dst, min_params=0)
+    rep = quantize(src, "q8_0", dst, min_params=0, min_conv_macs=0)
     assert rep.quantized == ["target"]
     ref = ort_run(m, x)
     y = InferenceSession(dst, threads=2).run(None, {"x": x})[0]
@@ -137,6 +137,27 @@ def test_tiny_layers_stay_float(tmp_path):
     onnx.save(m, tmp_path / "m.onnx")
     rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
     assert rep.quantized == [] and "target" in rep.skipped and "min_params" in rep.skipped["target"]
+
+
+@pytest.mark.parametrize("o,k,s,macs,stays_float", [
+    (32, 1, 1, 32, True),     # 64 -> 32 pointwise: 32 multiply-adds per input value
+    (64, 1, 1, 64, False),    # at the bar: quantized
+    (32, 3, 1, 288, False),   # 3x3: 288
+    (64, 3, 2, 144, False),   # stride 2 reads each input a quarter as often: 64 * 9 / 4
+    (16, 3, 2, 36, True),
+])
+def test_activation_heavy_convs_stay_float(tmp_path, o, k, s, macs, stays_float):
+    w = np.random.default_rng(0).standard_normal((o, 64, k, k)).astype(np.float32)
+    m = one_node_model("Conv", ["x", "w"], {"w": w}, {"strides": [s, s]}, (1, 64, 16, 16))
+    onnx.save(m, tmp_path / "m.onnx")
+    rep = quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx")
+    if stays_float:
+        assert rep.quantized == [] and f"{macs} multiply-adds per input value" in rep.skipped["target"]
+    else:
+        assert rep.quantized == ["target"], rep.skipped
+    # the rule applies to the automatic choice only: 0 turns it off, and a named node is quantized
+    assert quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q0.onnx", min_conv_macs=0).quantized == ["target"]
+    assert quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q1.onnx", nodes=["target"]).quantized == ["target"]
 
 
 def test_activation_prescale_handles_fp16_overflow_range(tmp_path):
@@ -317,7 +338,7 @@ def test_quantize_picks_the_hwc_layout_when_channels_are_whole_blocks(tmp_path):
         w = rng.standard_normal((16, c, 3, 3)).astype(np.float32)
         m = one_node_model("Conv", ["x", "w"], {"w": w}, dict(pads=[1, 1, 1, 1]), (1, c, 6, 6))
         onnx.save(m, tmp_path / "m.onnx")
-        quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0)
+        quantize(tmp_path / "m.onnx", "q8_0", tmp_path / "q.onnx", min_params=0, min_conv_macs=0)
         node = onnx.load(tmp_path / "q.onnx").graph.node[0]
         params = json.loads(helper.get_attribute_value(node.attribute[0]))
         assert params.get("layout") == layout

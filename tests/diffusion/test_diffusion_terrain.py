@@ -25,7 +25,11 @@ def test_q8_0_fidelity_and_memory(terrain_q8, terrain_feeds, float_out):
     # the replaced weights shrink by q8_0's ratio (34 bytes per 32 weights vs 128)
     assert report.quant_bytes / report.float_bytes == pytest.approx(34 / 128, rel=0.01)
     assert report.initializer_bytes_after <= 0.28 * report.initializer_bytes_before
-    assert len(report.quantized) > 200 and len(report.skipped) <= 5
+    # the activation-heavy convs (a 64 -> 32 1x1 at 128x128: 32 multiply-adds per input value) stay
+    # float by the min_conv_macs rule; besides them only a few tiny layers do
+    few = {name for name, why in report.skipped.items() if "min_conv_macs" in why}
+    assert 0 < len(few) <= 20, report.skipped
+    assert len(report.quantized) > 200 and len(report.skipped) - len(few) <= 5
 
 
 def test_q8_0_beats_onnxruntime_dynamic_int8(terrain_path, terrain_q8, terrain_feeds, float_out, tmp_path):
