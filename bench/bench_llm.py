@@ -216,7 +216,7 @@ def fresh_page_cache(path) -> str:
 
     The page cache keeps the pages a file was written or read() with: a GGUF this bench just wrote,
     or one pip just unpacked, sits in small folios, which a mapping cannot turn into huge pages.
-    Decode streams the weights from those pages, and on Linux 6.18 / ext4 it streamed 25-35%
+    Decode streams the weights from those pages, and on Linux 6.18 / ext4 they streamed 15-35%
     faster from 2 MiB folios. Starting every model from the state a first load after a reboot
     leaves makes the rounds repeatable and the same for both engines (llama.cpp maps the file too).
 
