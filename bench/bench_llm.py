@@ -28,6 +28,7 @@ token, peak RSS).
 """
 import argparse
 import json
+import mmap
 import os
 import subprocess
 import sys
@@ -223,7 +224,6 @@ def fresh_page_cache(path) -> str:
     Returns:
         what was done, for the report.
     """
-    import mmap as _mmap
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -235,7 +235,7 @@ def fresh_page_cache(path) -> str:
     from edgeai.llm.gguf import advise_huge_pages
     mm = np.memmap(path, dtype=np.uint8, mode="r")
     huge = advise_huge_pages(mm)
-    int(mm[::_mmap.PAGESIZE].sum())  # one touch per page reads the file in
+    int(mm[::mmap.PAGESIZE].sum())  # one touch per page reads the file in
     del mm
     return "evicted and read back through a mapping" + (" advised to use huge pages" if huge else "")
 

@@ -30,7 +30,7 @@ DEFAULT_MIN_PARAMS = 1024  # below this many weights a layer stays float: the op
 # A Conv doing fewer multiply-adds per input value than this stays float: (output channels per group)
 # x kh x kw / (stride_h x stride_w). Its quantized form must transpose and quantize the whole input
 # first, which for such a layer takes longer than the product. Terrain UNet, q8_0 (Sapphire Rapids):
-# a 64 -> 32 1x1 conv at 128x128 ran 1.23 ms quantized vs 0.84 float; leaving the 25 convs under 64
+# a 64 -> 32 1x1 conv at 128x128 ran 1.23 ms quantized vs 0.84 float; leaving the 13 convs under 64
 # float took a step from 0.95x to 0.91x of float32 ONNX Runtime at 1 thread and 1.07x to 1.02x at 2,
 # for 0.07 MB more weights (their weights are small: they are the activation-heavy layers).
 DEFAULT_MIN_CONV_MACS = 64
@@ -346,7 +346,7 @@ def _subgraph_inputs(graph) -> set:
     return out
 
 
-def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_conv_macs=0.0):
+def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_conv_macs):
     """One node -> (new nodes, new initializers, float bytes replaced). Raises _Skip."""
     from onnx import helper, numpy_helper
     a = _attrs(node)
@@ -383,7 +383,7 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_con
         rows = (w.transpose(0, 2, 3, 1) if hwc else w).reshape(o, cg * kh * kw)
         data, k, kp = _pack(rows.astype(np.float32), fmt)
         params = dict(fmt=fmt, n=o, k=k, kp=kp, kernel=[kh, kw], group=group, auto_pad=auto_pad,
-                      strides=[int(s) for s in a.get("strides", [1, 1])], pads=[int(p) for p in pads],
+                      strides=strides, pads=[int(p) for p in pads],
                       dilations=[int(d) for d in a.get("dilations", [1, 1])])
         if hwc:
             params["layout"] = "hwc"

@@ -336,8 +336,8 @@ static void conv_tile(void *ctx, int64_t t, int thread) {
         for (int64_t c = 0; c < n; c++) add_rows(yb + c * ld, j->res + (yb - j->y) + c * ld, m);
 }
 
-/* With several threads the tiles go out as CONV_CHUNKS_PER_THREAD runs of consecutive tiles per
- * thread, not one by one: neighbouring tiles read overlapping input rows (a 3x3 conv's 128-pixel
+/* The tiles go out as CONV_CHUNKS_PER_THREAD runs of consecutive tiles per thread, not one by
+ * one: neighbouring tiles read overlapping input rows (a 3x3 conv's 128-pixel
  * tiles share 2 of their 3 rows), which then stay in the core's cache. Terrain UNet, q8_0, 2 threads,
  * a 3-session script (float32, q8_0 twice) run 7 times per build, alternating: 0.998-1.040x of float32
  * ONNX Runtime tile by tile, 0.968-1.004x in 4 runs per thread (0.976-0.994x in one run per thread).
@@ -430,14 +430,9 @@ int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bi
         conv_job cj = {g, xq, (const char *)w, pix, cgb, arow, wrow, hp, wp, og, m_img, mb, nb,
                        (m_img + mb - 1) / mb, (og + nb - 1) / nb, direct, swap, bias, residual, y, unscale, abuf, obuf,
                        gemm ? (ea_gemm_fn)gemm->fn : NULL, dot ? (ea_dot_fn)dot->fn : NULL};
-        const int64_t ntiles = planes * cj.mtiles * cj.ntiles;
-        if (nthreads > 1) {
-            const int64_t runs = (int64_t)CONV_CHUNKS_PER_THREAD * nthreads;
-            chunk_job ch = {&cj, ntiles, (ntiles + runs - 1) / runs};
-            ea_parallel_for((ntiles + ch.per - 1) / ch.per, conv_chunk, &ch, nthreads);
-        } else {
-            ea_parallel_for(ntiles, conv_tile, &cj, nthreads);
-        }
+        const int64_t ntiles = planes * cj.mtiles * cj.ntiles, runs = (int64_t)CONV_CHUNKS_PER_THREAD * nthreads;
+        chunk_job ch = {&cj, ntiles, (ntiles + runs - 1) / runs};
+        ea_parallel_for((ntiles + ch.per - 1) / ch.per, conv_chunk, &ch, nthreads);
     }
     free(xq);
     free(abuf);
