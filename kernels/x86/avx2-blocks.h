@@ -15,6 +15,7 @@
 #define EDGEAI_X86_AVX2_BLOCKS_H
 
 #include <immintrin.h>
+#include <stdalign.h>
 #include "../blocks.h"
 
 static inline float ea256_h2f(ea_fp16 h) { return _cvtsh_ss(h); }
@@ -100,6 +101,69 @@ static inline float ea256_q8_block(const float *x, int8_t *qs, int32_t *isum) {
         *isum = _mm_cvtsi128_si32(s4);
     }
     return d;
+}
+
+/* roundf() for |p| < 2**24 (and Inf / NaN as ea256_round_away): truncate p + copysign(0.5 - 2**-25, p).
+ * The addition rounds to nearest, so a p just below a half stays below the next integer and a half
+ * goes up; checked against roundf for every float in [0, 2**24], and the sign is symmetric. 4 ops
+ * where ea256_round_away takes 8. */
+static inline __m256i ea256_round_half_away(__m256 p) {
+    const __m256 c = _mm256_or_ps(_mm256_and_ps(p, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(0.49999997f));
+    return _mm256_cvttps_epi32(_mm256_add_ps(p, c));
+}
+
+/* Eight consecutive blocks of 32 floats (x: 256 floats) with ea256_q8_block's results, block b's
+ * 32 quants to qs + b * stride; returns the eight d (before fp16) in lanes 0..7 and, if isum, the
+ * eight sum(qs). The per-block scalar chain of ea256_q8_block (horizontal max, two divisions,
+ * fp16 conversion: ~40 cycles of latency per block) runs once for eight blocks here, in vectors:
+ * a max is exact in any order and the divisions are the same IEEE operations, so the bytes are
+ * the same. */
+static inline void ea256_q8_blocks8(const float *x, int8_t *qs, size_t stride, __m256 *dout, __m256i *isum) {
+    const __m256 absm = _mm256_set1_ps(-0.0f);
+    __m256 m[8];
+#pragma GCC unroll 8
+    for (int b = 0; b < 8; b++) {
+        const float *xb = x + 32 * b;
+        const __m256 a0 = _mm256_andnot_ps(absm, _mm256_loadu_ps(xb)), a1 = _mm256_andnot_ps(absm, _mm256_loadu_ps(xb + 8));
+        const __m256 a2 = _mm256_andnot_ps(absm, _mm256_loadu_ps(xb + 16)), a3 = _mm256_andnot_ps(absm, _mm256_loadu_ps(xb + 24));
+        m[b] = _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
+    }
+    /* 8 vectors -> lane b = max of m[b]: pairs interleaved, then quads, then the two halves */
+    __m256 u[2];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m256 *mm = m + 4 * h;
+        const __m256 t0 = _mm256_max_ps(_mm256_unpacklo_ps(mm[0], mm[1]), _mm256_unpackhi_ps(mm[0], mm[1]));
+        const __m256 t1 = _mm256_max_ps(_mm256_unpacklo_ps(mm[2], mm[3]), _mm256_unpackhi_ps(mm[2], mm[3]));
+        /* per 128-bit half: [b0 b1 b0 b1] and [b2 b3 b2 b3] -> [b0 b1 b2 b3] */
+        u[h] = _mm256_max_ps(_mm256_shuffle_ps(t0, t1, 0x44), _mm256_shuffle_ps(t0, t1, 0xee));
+    }
+    const __m256 amax = _mm256_max_ps(_mm256_permute2f128_ps(u[0], u[1], 0x20), _mm256_permute2f128_ps(u[0], u[1], 0x31));
+    const __m256 d = _mm256_div_ps(amax, _mm256_set1_ps(127.0f));
+    const __m256 id = _mm256_and_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_NEQ_UQ), _mm256_div_ps(_mm256_set1_ps(1.0f), d));
+    alignas(32) float ida[8];
+    _mm256_store_ps(ida, id);
+    __m256i sums[8];
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+#pragma GCC unroll 8
+    for (int b = 0; b < 8; b++) {
+        const float *xb = x + 32 * b;
+        const __m256 ib = _mm256_broadcast_ss(&ida[b]);
+        const __m256i q0 = ea256_round_half_away(_mm256_mul_ps(_mm256_loadu_ps(xb), ib));
+        const __m256i q1 = ea256_round_half_away(_mm256_mul_ps(_mm256_loadu_ps(xb + 8), ib));
+        const __m256i q2 = ea256_round_half_away(_mm256_mul_ps(_mm256_loadu_ps(xb + 16), ib));
+        const __m256i q3 = ea256_round_half_away(_mm256_mul_ps(_mm256_loadu_ps(xb + 24), ib));
+        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+        _mm256_storeu_si256((__m256i *)(qs + (size_t)b * stride), _mm256_permutevar8x32_epi32(p, order));
+        if (isum) sums[b] = _mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3));
+    }
+    if (isum) {
+        /* hadd tree: per 128-bit half [s0 s1 s2 s3] of each half's lanes, then the halves added */
+        const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(sums[0], sums[1]), _mm256_hadd_epi32(sums[2], sums[3]));
+        const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(sums[4], sums[5]), _mm256_hadd_epi32(sums[6], sums[7]));
+        *isum = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+    }
+    *dout = d;
 }
 
 /* sum of the 32 int8 of v: vpsadbw against 0 on v ^ 0x80 gives sum(v + 128) per 8 bytes */

@@ -262,6 +262,28 @@ def test_quantize_variant_matches_reference(variant):
         assert np.array_equal(got, want), f"{variant.name}: {np.count_nonzero(got != want)} bytes differ"
 
 
+@pytest.mark.parametrize("variant", [v for v in _runnable("quantize") if v.fmt.name in ("q8_0", "q8_1")],
+                         ids=lambda v: v.name)
+def test_q8_quantizer_runs_of_blocks_and_ties(variant):
+    """Row lengths around the 8-block runs the x86 quantizers work in (7, 8, 9, 16, 17, 31 blocks),
+    blocks of very different scales side by side, and exact .5 ties: with max |x| = 127 a block's d
+    is 1, so x = k + 0.5 must round away from zero."""
+    fmt = variant.fmt.name
+    ref = _ref("quantize", fmt)
+    rng = np.random.default_rng(11)
+    for nbk in (7, 8, 9, 16, 17, 31):
+        x = rng.standard_normal((3, 32 * nbk)).astype(np.float32)
+        x *= np.repeat(10.0 ** rng.uniform(-6, 6, (3, nbk)), 32, axis=1).astype(np.float32)
+        ties = rng.integers(-126, 126, 32 * nbk).astype(np.float32) + 0.5
+        ties[::32] = 127.0  # each block's max: d = 1
+        x[1] = ties
+        x[2, 32:64] = 0.0   # an all-zero block inside a run
+        got, want = K.quantize_with(variant, x), K.quantize_with(ref, x)
+        assert np.array_equal(got, want), f"{variant.name}, {nbk} blocks: {np.count_nonzero(got != want)} bytes differ"
+        qs = want.reshape(3, nbk, -1)[1, :, -32:].view(np.int8)  # row of ties: quants sit after d (and s)
+        assert np.array_equal(qs.astype(np.float32), np.trunc(ties.reshape(nbk, 32) + np.copysign(0.5, ties.reshape(nbk, 32))))
+
+
 def test_q8_model_matches_reference_quantizer():
     """The numpy model used above is itself checked against the C reference where it exists."""
     ref = _ref("quantize", "q8_0")
