@@ -38,6 +38,11 @@ typedef struct {
     alignas(32) float da[EA256_GEMV_MAXG][8];         /* d_a in the reduced block order */
     alignas(32) int32_t corr[EA256_GEMV_MAXG][8];     /* q4_0: -8 sum(a); q8_0 (VNNI): -128 sum(a) */
     alignas(32) float s[EA256_GEMV_MAXG][8];          /* q4_1: s of the q8_1 block */
+    /* 4-bit rows ending in 1 or 2 blocks past the last full group (K = 576: 18 blocks), see
+     * ea256_gemv_pair_tail: the last group's blocks 0 and 1 four lanes each */
+    alignas(32) float tda[8];                         /* d_a: lanes 0-3 block 0, 4-7 block 1 */
+    alignas(32) int32_t tcorr[8];                     /* q4_0: -8 sum(a) in lanes 0 and 4 only */
+    float ts[2];                                      /* q4_1: s of blocks 0 and 1 */
 } ea256_gemv_prep;
 
 /* Reduced block order of a group: 4-bit [0 2 4 6 1 3 5 7] (vphaddd of pairs), 8-bit [0..7]. */
@@ -83,6 +88,16 @@ static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
             P->corr[g][pos] = -_mm_cvtsi128_si32(s4);
         }
+    }
+    if (fmt != EA256_Q8_0 && nb % 8 && nb % 8 <= 2) {
+        /* blocks 0 and 1 of the last group sit at reduced positions 0 and 4 (zero when absent) */
+        const int64_t g = ng - 1;
+        for (int i = 0; i < 8; i++) {
+            P->tda[i] = P->da[g][i < 4 ? 0 : 4];
+            P->tcorr[i] = fmt == EA256_Q4_0 && i % 4 == 0 ? P->corr[g][i] : 0;
+        }
+        P->ts[0] = fmt == EA256_Q4_1 ? P->s[g][0] : 0.0f;
+        P->ts[1] = fmt == EA256_Q4_1 ? P->s[g][4] : 0.0f;
     }
 }
 
@@ -215,6 +230,50 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
     return sums;
 }
 
+/* The pair tail below runs in the avx2 build only: the avxvnni and avx512vnni builds (which include
+ * this file) keep the group path for their tails, since this host type cannot run them to test a
+ * change (Zen 3, measured here). */
+#if !EA256_VNNI && !defined(__AVX512F__)
+#define EA256_PAIR_TAIL 1
+#else
+#define EA256_PAIR_TAIL 0
+#endif
+
+/* A 4-bit row's last 1 or 2 blocks (group g, nt = nb % 8): one pair register, as in ea256_gemv_group,
+ * but without its reduction tree, which for a single pair is mostly work on zeros. vpmaddwd leaves
+ * 4 int32 lanes per block (lanes 0-3 block 0, 4-7 block 1) and each lane is scaled by its block's
+ * d_w d_a: acc's lanes are summed at the end anyway, so they need not be one block each. q4_0's
+ * -8 sum(a) goes into one lane per block; q4_1's m s terms come back as a float in *mt. For
+ * SmolLM2's K = 576 rows (2 groups + 2 blocks) the tail went from ~35 to ~15 vector ops. */
+static inline __attribute__((always_inline)) __m256 ea256_gemv_pair_tail(const int fmt, const uint8_t *wg,
+                                                                         const ea256_gemv_prep *P, int64_t g,
+                                                                         const int nt, __m256 acc, float *mt) {
+    const int WB = fmt == EA256_Q4_0 ? 18 : 20, WQ = fmt == EA256_Q4_0 ? 2 : 4;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const __m128i w1 = nt == 2 ? _mm_loadu_si128((const __m128i *)(wg + WB + WQ)) : _mm_setzero_si128();
+    const __m256i wv = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(wg + WQ))), w1, 1);
+    const __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
+    __m256i s32 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *)P->qa[g][0][0])),
+                                                     _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *)P->qa[g][0][1]))),
+                                    _mm256_set1_epi16(1));
+    if (fmt == EA256_Q4_0) s32 = _mm256_add_epi32(s32, _mm256_load_si256((const __m256i *)P->tcorr));
+    /* d_w of blocks 0 and 1 as words [d0 x4, d1 x4] */
+    uint16_t h0, h1 = 0;
+    memcpy(&h0, wg, 2);
+    if (nt == 2) memcpy(&h1, wg + WB, 2);
+    const __m128i hw = _mm_shuffle_epi8(_mm_cvtsi32_si128((int)((uint32_t)h0 | (uint32_t)h1 << 16)),
+                                        _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
+    const __m256 dw = _mm256_cvtph_ps(hw);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_mul_ps(dw, _mm256_load_ps(P->tda)), acc);
+    if (fmt == EA256_Q4_1) {
+        uint16_t m0, m1 = 0;
+        memcpy(&m0, wg + 2, 2);
+        if (nt == 2) memcpy(&m1, wg + WB + 2, 2);
+        *mt = ea256_h2f(m0) * P->ts[0] + ea256_h2f(m1) * P->ts[1];
+    }
+    return acc;
+}
+
 /* Prefetch distance (bytes ahead in the row): the hardware prefetcher alone leaves the kernel at
  * ~70% of the streaming-read rate from DRAM; 1-2 KiB ahead brings it to ~85-90% (Zen 3, measured).
  * A file may set its own before including this one (avx512-gemv.h does). */
@@ -230,6 +289,7 @@ static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt,
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : 20;
     const int AB = fmt == EA256_Q4_1 ? 36 : 34;
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    float mt = 0.0f; /* q4_1: the m s terms of a pair tail */
     const int64_t ng = nb / 8;
     for (int64_t g = 0; g < ng; g++) {
         const uint8_t *wg = w + g * 8 * WB;
@@ -244,14 +304,16 @@ static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt,
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[g])), acc);
         if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(mw, _mm256_load_ps(P->s[g]), accm);
     }
-    if (nt) {
+    if (EA256_PAIR_TAIL && (fmt == EA256_Q4_0 || fmt == EA256_Q4_1) && (nt == 1 || nt == 2)) {
+        acc = ea256_gemv_pair_tail(fmt, w + ng * 8 * WB, P, ng, nt, acc, &mt);
+    } else if (nt) {
         const uint8_t *wg = w + ng * 8 * WB;
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + ng * 8 * AB, ng, nt);
         const __m256 dw = ea256_gather_h8(fmt, wg, WB, nt);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(P->da[ng])), acc);
         if (fmt == EA256_Q4_1) accm = _mm256_fmadd_ps(ea256_gather_h8(fmt, wg + 2, WB, nt), _mm256_load_ps(P->s[ng]), accm);
     }
-    return ea256_hsum(_mm256_add_ps(acc, accm));
+    return ea256_hsum(_mm256_add_ps(acc, accm)) + mt;
 }
 
 /* s[j] = dot(w row j, a), j < n */
