@@ -426,7 +426,7 @@ OrtStatus *compute(Kernel *kn, OrtKernelContext *ctx) {
                                                 (float *)io.y, &geo, nthreads));
     // (c, kh, kw) rows: the activation prescale of ops.py _act_scale, computed by the same rule in C
     float scale = 1.0f, unscale = 1.0f;
-    int rc = ea_act_prescale((const float *)io.x, x.size, nthreads, &scale, &unscale);
+    int rc = ea_act_prescale((const float *)io.x, x.size, ea_type_info(kn->type)->act_type, nthreads, &scale, &unscale);
     if (rc != EA_OK) return kernel_status(op, rc);
     return kernel_status(op, ea_conv2d(kn->type, io.w, (const float *)io.x, (const float *)io.b, zp, (float *)io.y, &geo,
                                        scale, unscale, kChunkBytes, nthreads));

@@ -12,8 +12,8 @@
  *   3. each GEMM tile (mb output pixels x nb output channels) is written straight into NCHW y
  *      with y_scale and the bias while it is in L1, on the thread that computed it (q8_0 weights:
  *      the kernel is called with weights and activations swapped and writes NCHW rows itself).
- * The activation prescale (a power of two putting max|x| at 2**20, see edgeai/onnx/ops.py) is
- * computed here too. The tile grid depends on the shapes only: thread count never changes bits. */
+ * The activation prescale (a power of two putting max|x| at 2**20, 2**10 for q8_1; see
+ * ea_act_prescale and edgeai/onnx/ops.py) is computed here too. The tile grid depends on the shapes only: thread count never changes bits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,12 @@
 #include <emmintrin.h>
 #endif
 
-#define ACT_TARGET_EXP 20          /* max|x| * scale lands in [2**19, 2**20] */
+/* max|x| * scale lands in [2**(E-1), 2**E]: E = 20 keeps q8_0's fp16 d = max|block| / 127 normal for
+ * blocks down to ~1e-8 of the tensor's max and below 65504 (2**20 / 127 = 8257). q8_1 also stores
+ * s = d * sum(qs), up to 32 * max|block| = 2**25 at E = 20: fp16 inf, and NaN out of every q4_1 /
+ * q5_1 product. E = 10 keeps s <= 2**15. q8_K's d is a float32: E = 20 as well. */
+#define ACT_TARGET_EXP 20
+#define ACT_TARGET_EXP_Q8_1 10
 #define AMAX_CHUNK 65536           /* floats per absmax task */
 #define TILE_W_BYTES (256 * 1024)  /* weight bytes per GEMM tile (L2) */
 #define PAR_MACS 1e6               /* below this many multiply-adds a conv runs on one thread */
@@ -106,7 +111,7 @@ static void amax_task(void *ctx, int64_t t, int thread) {
     j->part[t] = absmax_bits(j->x + i0, len);
 }
 
-int ea_act_prescale(const float *x, int64_t n, int nthreads, float *scale, float *unscale) {
+int ea_act_prescale(const float *x, int64_t n, ea_type at, int nthreads, float *scale, float *unscale) {
     *scale = *unscale = 1.0f;
     if (n <= 0) return EA_OK;
     const int64_t tasks = (n + AMAX_CHUNK - 1) / AMAX_CHUNK;
@@ -122,7 +127,8 @@ int ea_act_prescale(const float *x, int64_t n, int nthreads, float *scale, float
     memcpy(&amax, &m, 4);
     int ex;
     const float fr = frexpf(amax, &ex);        /* amax = fr * 2**ex, fr in [0.5, 1) */
-    int e = ACT_TARGET_EXP - (fr == 0.5f ? ex - 1 : ex); /* 20 - ceil(log2(amax)) */
+    const int target = at == EA_Q8_1 ? ACT_TARGET_EXP_Q8_1 : ACT_TARGET_EXP;
+    int e = target - (fr == 0.5f ? ex - 1 : ex); /* target - ceil(log2(amax)) */
     if (e > 126) e = 126;                      /* keep both 2**e and 2**-e normal floats */
     if (e < -126) e = -126;
     *scale = ldexpf(1.0f, e);
@@ -410,7 +416,7 @@ int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bi
     float scale = 1.0f, unscale = 1.0f;
     int rc = EA_OK;
     if (at != EA_F32) {
-        rc = ea_act_prescale(x, g->batch * g->in_c * g->in_h * g->in_w, nthreads, &scale, &unscale);
+        rc = ea_act_prescale(x, g->batch * g->in_c * g->in_h * g->in_w, at, nthreads, &scale, &unscale);
         if (rc != EA_OK) return rc;
     }
     char *xq = NULL, *abuf = NULL;

@@ -35,9 +35,10 @@ int ea_conv2d(ea_type wtype, const void *w, const float *x, const float *bias, c
 int ea_conv2d_nhwc(ea_type wtype, const void *w, const float *x, const float *bias, const float *residual,
                    float *y, const ea_conv2d_geom *g, int nthreads);
 
-/* The power of two that puts max|x[0..n)| at ~2**20 (fp16 block scales of the 8-bit activation
- * formats stay normal): *scale = 2**e, *unscale = 2**-e; both 1 for all-zero or non-finite x. */
-int ea_act_prescale(const float *x, int64_t n, int nthreads, float *scale, float *unscale);
+/* The power of two that puts max|x[0..n)| at ~2**20 for activation format `at` (2**10 for q8_1, whose
+ * fp16 s = d * sum(qs) would overflow otherwise), so the fp16 block scales of the 8-bit activation
+ * formats stay normal: *scale = 2**e, *unscale = 2**-e; both 1 for all-zero or non-finite x. */
+int ea_act_prescale(const float *x, int64_t n, ea_type at, int nthreads, float *scale, float *unscale);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,7 @@ int ea_linear(ea_type wtype, const void *w, int64_t n, int64_t k, int64_t kp, co
     float scale = 1.0f, unscale = 1.0f;
     int rc = EA_OK;
     if (tr->act_type != EA_F32) {
-        rc = ea_act_prescale(x, m * k, nthreads, &scale, &unscale);
+        rc = ea_act_prescale(x, m * k, tr->act_type, nthreads, &scale, &unscale);
         if (rc != EA_OK) return rc;
     }
     const float *xs = x;

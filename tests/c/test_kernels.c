@@ -716,16 +716,16 @@ static int usage(void) {
 
 /* ---- ea_act_prescale (conv2d-nhwc.c: an AVX2 absmax where the CPU has it, else SSE2 / scalar) ------ */
 
-/* the rule written out plainly: 2**(20 - ceil(log2(max|x|))), clamped to [-126, 126]; 1 for all zero,
- * Inf or NaN */
-static float prescale_expected(const float *x, int64_t n) {
+/* the rule written out plainly: 2**(E - ceil(log2(max|x|))), E = 20 (10 for q8_1 activations), clamped
+ * to [-126, 126]; 1 for all zero, Inf or NaN */
+static float prescale_expected(const float *x, int64_t n, int target) {
     float amax = 0.0f;
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(x[i])) return 1.0f;
         if (fabsf(x[i]) > amax) amax = fabsf(x[i]);
     }
     if (amax == 0.0f) return 1.0f;
-    int e = 20 - (int)ceil(log2((double)amax));
+    int e = target - (int)ceil(log2((double)amax));
     e = e > 126 ? 126 : e < -126 ? -126 : e;
     return ldexpf(1.0f, e);
 }
@@ -747,15 +747,16 @@ static void check_prescale(void) {
             if (kind == 3) x[at] = INFINITY;
             if (kind == 4) x[at] = NAN;
             if (kind == 5) memset(x, 0, (size_t)n * sizeof(float));
-            for (int threads = 1; threads <= 2; threads++) {
-                float sc = 0.0f, un = 0.0f;
-                g_checked++;
-                const int rc = ea_act_prescale(x, n, threads, &sc, &un);
-                const float want = prescale_expected(x, n);
-                if (rc != EA_OK || sc != want || un * sc != 1.0f)
-                    fail(name, "n=%lld case %d threads %d: scale %g, unscale %g, want %g", (long long)n, kind, threads,
-                         (double)sc, (double)un, (double)want);
-            }
+            for (int threads = 1; threads <= 2; threads++)
+                for (int q81 = 0; q81 < 2; q81++) {
+                    float sc = 0.0f, un = 0.0f;
+                    g_checked++;
+                    const int rc = ea_act_prescale(x, n, q81 ? EA_Q8_1 : EA_Q8_0, threads, &sc, &un);
+                    const float want = prescale_expected(x, n, q81 ? 10 : 20);
+                    if (rc != EA_OK || sc != want || un * sc != 1.0f)
+                        fail(name, "n=%lld case %d threads %d q8_1 %d: scale %g, unscale %g, want %g", (long long)n,
+                             kind, threads, q81, (double)sc, (double)un, (double)want);
+                }
         }
     }
     free(x);
