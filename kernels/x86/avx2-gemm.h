@@ -207,7 +207,8 @@ static inline __m256i ea256_load(const uint8_t *p) {
  * mwf: per weight block, q4_1 / q5_1: m as float; q8_0 with VNNI: -128 * sum(w) as int32. */
 static inline __attribute__((always_inline)) void ea256_tile(const int fmt, const int R, const int Q, int64_t nb,
                                                              const uint8_t *w, size_t ws, const uint8_t *p,
-                                                             const float *dwf, const float *mwf, __m256 *out) {
+                                                             const float *dwf, const float *mwf, const int chk,
+                                                             __m256 *out) {
     const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
     const int WQ = fmt == EA256_Q4_0 || fmt == EA256_Q8_0 ? 2 : fmt == EA256_Q4_1 ? 4 : fmt == EA256_Q5_0 ? 6 : 8;
     const int WH = fmt == EA256_Q5_0 ? 2 : 4;
@@ -302,12 +303,15 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
             (void)ub;
 #else
             /* fast path: maddubs(|a|, sign(w, a)); exact unless a weight is -128 (sign() cannot
-             * negate it), which ggml's quantizer never writes: blocks with one take the slow path */
+             * negate it), which ggml's quantizer never writes: blocks with one take the slow path.
+             * chk = 0: the caller found no -128 in any weight row of the call (ea256_gemm) */
             __m256i neg = _mm256_setzero_si256();
+            if (chk) {
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++)
-                neg = _mm256_or_si256(neg, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ)),
-                                                             _mm256_set1_epi8(-128)));
+                for (int r = 0; r < R; r++)
+                    neg = _mm256_or_si256(neg, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wr[r] + WQ)),
+                                                                 _mm256_set1_epi8(-128)));
+            }
             if (__builtin_expect(_mm256_testz_si256(neg, neg), 1)) {
 #pragma GCC unroll 8
                 for (int g = 0; g < 8; g++) {
@@ -492,12 +496,25 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
         return;
     }
     float *dwf = (float *)(p + pbytes), *mwf = MIN || WC ? (float *)(p + pbytes + fbytes) : NULL;
+    /* q8_0 without VNNI: whether any weight byte is -128 (see ea256_tile), found once per call here
+     * rather than per block in every tile that reads the row (og / 16 tiles per row on the conv's
+     * swapped GEMM, whose weight rows are activations and never hold -128). The avx512vnni build
+     * keeps the per-block check: this host type cannot run it. */
+#if !EA256_VNNI && !defined(__AVX512F__)
+    const int scan = fmt == EA256_Q8_0;
+#else
+    const int scan = 0;
+#endif
+    __m256i negs = _mm256_setzero_si256();
     {
         const int WB = fmt == EA256_Q4_0 ? 18 : fmt == EA256_Q8_0 ? 34 : fmt == EA256_Q4_1 ? 20 : fmt == EA256_Q5_0 ? 22 : 24;
         for (int64_t j = 0; j < n; j++) {
             const uint8_t *wj = (const uint8_t *)w + (size_t)j * ws;
             for (int64_t b = 0; b < nb; b++) {
                 ea_fp16 h;
+                if (scan)
+                    negs = _mm256_or_si256(negs, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wj + b * WB + 2)),
+                                                                   _mm256_set1_epi8(-128)));
                 memcpy(&h, wj + b * WB, 2);
                 dwf[j * nb + b] = ea256_h2f(h);
                 if (MIN) {
@@ -513,6 +530,7 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
             }
         }
     }
+    const int chk = !scan || !_mm256_testz_si256(negs, negs);
     /* 16 activation rows (two packed groups) x 2 weight rows while 9+ rows remain, then 8 x 4. Every
      * row of every m > 1 goes through the same per-lane arithmetic (a few rows are padded to a
      * group rather than sent to ea256_rows), so a row's bits do not depend on how the caller splits
@@ -530,13 +548,13 @@ static inline __attribute__((always_inline)) void ea256_gemm(const int fmt, int6
             const float *dj = dwf + j * nb, *mj = MIN || WC ? mwf + j * nb : NULL;
             const int R = n - j < RM ? (int)(n - j) : RM;
             if (Q == 2) {
-                if (R == 2) ea256_tile(fmt, 2, 2, nb, wj, ws, p, dj, mj, out);
-                else ea256_tile(fmt, 1, 2, nb, wj, ws, p, dj, mj, out);
+                if (R == 2) ea256_tile(fmt, 2, 2, nb, wj, ws, p, dj, mj, chk, out);
+                else ea256_tile(fmt, 1, 2, nb, wj, ws, p, dj, mj, chk, out);
             } else {
-                if (R == 4) ea256_tile(fmt, 4, 1, nb, wj, ws, p, dj, mj, out);
-                else if (R == 3) ea256_tile(fmt, 3, 1, nb, wj, ws, p, dj, mj, out);
-                else if (R == 2) ea256_tile(fmt, 2, 1, nb, wj, ws, p, dj, mj, out);
-                else ea256_tile(fmt, 1, 1, nb, wj, ws, p, dj, mj, out);
+                if (R == 4) ea256_tile(fmt, 4, 1, nb, wj, ws, p, dj, mj, chk, out);
+                else if (R == 3) ea256_tile(fmt, 3, 1, nb, wj, ws, p, dj, mj, chk, out);
+                else if (R == 2) ea256_tile(fmt, 2, 1, nb, wj, ws, p, dj, mj, chk, out);
+                else ea256_tile(fmt, 1, 1, nb, wj, ws, p, dj, mj, chk, out);
             }
             if (rows == 8 * Q && R == RM) {
                 ea256_store_cols(R, Q, out, s + i0 * lds + j, lds);

@@ -208,6 +208,34 @@ def test_gemv_row_tails_match_reference(variant):
         assert err <= TOLERANCE[fmt], f"{variant.name}: k={k} (nb % 8 = {nb % 8}): relative error {err:.3g}"
 
 
+@pytest.mark.parametrize("variant", [v for v in _runnable("gemm") if v.fmt.name == "q8_0"], ids=lambda v: v.name)
+def test_q8_0_gemm_with_and_without_minus_128(variant):
+    """The AVX2 q8_0 tile skips its per-block -128 check when a call's weights hold none (found once
+    per call): weights without any -128 (as every quantizer writes them), and the same weights with a
+    single -128 in one block of one row (the per-block path for the whole call), against the reference."""
+    aq = _act_quantizer("q8_0")
+    ref_dot = _ref("dot", "q8_0")
+    rng = np.random.default_rng(13)
+    for m, n, nbk in [(17, 33, 9), (64, 16, 3), (2, 5, 1), (9, 7, 36)]:
+        k = 32 * nbk
+        base = random_weights("q8_0", n, k, rng)
+        raw = base.data.reshape(n, nbk, 34).copy()
+        qs = raw[:, :, 2:].view(np.int8)
+        qs[qs == -128] = -127
+        variants = [raw.copy()]
+        raw[n // 2, nbk - 1, 2 + 5] = 0x80  # one -128
+        variants.append(raw)
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        for r in variants:
+            w = edgeai.QuantizedTensor(r.reshape(-1), "q8_0", (n, k))
+            y = K.matmul_with(x, w, gemm=variant, quantize=aq, threads=1).astype(np.float64)
+            y_ref = K.matmul_with(x, w, dot=ref_dot, quantize=aq, threads=1).astype(np.float64)
+            xa = _dequant_act("q8_0", K.quantize_with(aq, x), m, k)
+            scale = np.maximum(np.abs(xa) @ np.abs(_dequant_weights(w)).T, 1e-30)
+            err = (np.abs(y - y_ref) / scale).max()
+            assert err <= TOLERANCE["q8_0"], f"{variant.name}: m={m} n={n} k={k}: relative error {err:.3g}"
+
+
 def _q8_model(x, fmt):
     """numpy model of ggml's q8_0 / q8_1 quantization (float32 arithmetic, round half away)."""
     xb = x.reshape(-1, 32).astype(np.float32)
