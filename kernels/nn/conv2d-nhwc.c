@@ -24,8 +24,9 @@
 
 /* max|x| * scale lands in [2**(E-1), 2**E]: E = 20 keeps q8_0's fp16 d = max|block| / 127 normal for
  * blocks down to ~1e-8 of the tensor's max and below 65504 (2**20 / 127 = 8257). q8_1 also stores
- * s = d * sum(qs), up to 32 * max|block| = 2**25 at E = 20: fp16 inf, and NaN out of every q4_1 /
- * q5_1 product. E = 10 keeps s <= 2**15. q8_K's d is a float32: E = 20 as well. */
+ * s = d * sum(qs), up to 32 * max|block| = 2**25 at E = 20: fp16 inf wherever |sum(qs)| > ~8, and
+ * inf / NaN in the q4_1 / q5_1 outputs (48 of 192 in a unit-scale 4 x 64 @ 64 x 48 MatMul). E = 10
+ * keeps s <= 2**15. q8_K's d is a float32: E = 20 as well. */
 #define ACT_TARGET_EXP 20
 #define ACT_TARGET_EXP_Q8_1 10
 #define AMAX_CHUNK 65536           /* floats per absmax task */

@@ -231,8 +231,8 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
 }
 
 /* The pair tail below runs in the avx2 build only: the avxvnni and avx512vnni builds (which include
- * this file) keep the group path for their tails, since this host type cannot run them to test a
- * change (Zen 3, measured here). */
+ * this file) keep the group path for their tails. Its gain was measured on Zen 3, which runs
+ * neither of them, so nothing here could test them with it. */
 #if !EA256_VNNI && !defined(__AVX512F__)
 #define EA256_PAIR_TAIL 1
 #else
