@@ -63,14 +63,13 @@ static inline __m256i ea256_dot_ss(__m256i w, __m256i a) {
     return ea256_dot_us(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
 }
 
-/* roundf() semantics, exact: t = trunc(v); t += sign(v) if |v - t| >= 0.5 */
-static inline __m256i ea256_round_away(__m256 v) {
-    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m256 sgn = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
-    const __m256 fr = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
-    const __m256 up = _mm256_cmp_ps(fr, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    const __m256 one = _mm256_and_ps(up, _mm256_or_ps(sgn, _mm256_set1_ps(1.0f)));
-    return _mm256_cvttps_epi32(_mm256_add_ps(t, one));
+/* roundf() for |p| < 2**24 (Inf / NaN give 0x80000000, as cvttps does): truncate
+ * p + copysign(0.5 - 2**-25, p). The addition rounds to nearest, so a p just below a half stays
+ * below the next integer and a half goes up; checked against roundf for every float in [0, 2**24],
+ * and the sign is symmetric. 4 ops where the trunc / compare / add form took 8. */
+static inline __m256i ea256_round_half_away(__m256 p) {
+    const __m256 c = _mm256_or_ps(_mm256_and_ps(p, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(0.49999997f));
+    return _mm256_cvttps_epi32(_mm256_add_ps(p, c));
 }
 
 /* x[32] -> qs[32] with the reference's arithmetic; returns d (before fp16); *isum = sum(qs) if asked */
@@ -87,7 +86,7 @@ static inline float ea256_q8_block(const float *x, int8_t *qs, int32_t *isum) {
     const float d = _mm_cvtss_f32(m4) / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     __m256i q[4];
-    for (int i = 0; i < 4; i++) q[i] = ea256_round_away(_mm256_mul_ps(v[i], _mm256_set1_ps(id)));
+    for (int i = 0; i < 4; i++) q[i] = ea256_round_half_away(_mm256_mul_ps(v[i], _mm256_set1_ps(id)));
     /* packs work per 128-bit lane: [q0 q1] -> words [q0lo q1lo q0hi q1hi]; fix the order at the end */
     const __m256i w01 = _mm256_packs_epi32(q[0], q[1]), w23 = _mm256_packs_epi32(q[2], q[3]);
     const __m256i b = _mm256_packs_epi16(w01, w23);
@@ -101,15 +100,6 @@ static inline float ea256_q8_block(const float *x, int8_t *qs, int32_t *isum) {
         *isum = _mm_cvtsi128_si32(s4);
     }
     return d;
-}
-
-/* roundf() for |p| < 2**24 (and Inf / NaN as ea256_round_away): truncate p + copysign(0.5 - 2**-25, p).
- * The addition rounds to nearest, so a p just below a half stays below the next integer and a half
- * goes up; checked against roundf for every float in [0, 2**24], and the sign is symmetric. 4 ops
- * where ea256_round_away takes 8. */
-static inline __m256i ea256_round_half_away(__m256 p) {
-    const __m256 c = _mm256_or_ps(_mm256_and_ps(p, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(0.49999997f));
-    return _mm256_cvttps_epi32(_mm256_add_ps(p, c));
 }
 
 /* Eight consecutive blocks of 32 floats (x: 256 floats) with ea256_q8_block's results, block b's

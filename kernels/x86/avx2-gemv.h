@@ -33,6 +33,15 @@
 
 #define EA256_GEMV_MAXG 128     /* groups of 8 blocks the stack prep holds: K <= 32768 */
 
+/* The pair tail (ea256_gemv_pair_tail) runs in the avx2 build only: the avxvnni and avx512vnni
+ * builds (which include this file) keep the group path for their tails. Its gain was measured on
+ * Zen 3, which runs neither of them, so nothing here could test them with it. */
+#if !EA256_VNNI && !defined(__AVX512F__)
+#define EA256_PAIR_TAIL 1
+#else
+#define EA256_PAIR_TAIL 0
+#endif
+
 typedef struct {
     alignas(32) int8_t qa[EA256_GEMV_MAXG][4][2][32]; /* 4-bit: per pair (lo, hi) activations */
     alignas(32) float da[EA256_GEMV_MAXG][8];         /* d_a in the reduced block order */
@@ -42,7 +51,6 @@ typedef struct {
      * ea256_gemv_pair_tail: the last group's blocks 0 and 1 four lanes each */
     alignas(32) float tda[8];                         /* d_a: lanes 0-3 block 0, 4-7 block 1 */
     alignas(32) int32_t tcorr[8];                     /* q4_0: -8 sum(a) in lanes 0 and 4 only */
-    float ts[2];                                      /* q4_1: s of blocks 0 and 1 */
 } ea256_gemv_prep;
 
 /* Reduced block order of a group: 4-bit [0 2 4 6 1 3 5 7] (vphaddd of pairs), 8-bit [0..7]. */
@@ -89,15 +97,13 @@ static inline __attribute__((always_inline)) void ea256_gemv_prep_fill(const int
             P->corr[g][pos] = -_mm_cvtsi128_si32(s4);
         }
     }
-    if (fmt != EA256_Q8_0 && nb % 8 && nb % 8 <= 2) {
+    if (EA256_PAIR_TAIL && fmt != EA256_Q8_0 && nb % 8 && nb % 8 <= 2) {
         /* blocks 0 and 1 of the last group sit at reduced positions 0 and 4 (zero when absent) */
         const int64_t g = ng - 1;
         for (int i = 0; i < 8; i++) {
             P->tda[i] = P->da[g][i < 4 ? 0 : 4];
             P->tcorr[i] = fmt == EA256_Q4_0 && i % 4 == 0 ? P->corr[g][i] : 0;
         }
-        P->ts[0] = fmt == EA256_Q4_1 ? P->s[g][0] : 0.0f;
-        P->ts[1] = fmt == EA256_Q4_1 ? P->s[g][4] : 0.0f;
     }
 }
 
@@ -230,20 +236,11 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
     return sums;
 }
 
-/* The pair tail below runs in the avx2 build only: the avxvnni and avx512vnni builds (which include
- * this file) keep the group path for their tails. Its gain was measured on Zen 3, which runs
- * neither of them, so nothing here could test them with it. */
-#if !EA256_VNNI && !defined(__AVX512F__)
-#define EA256_PAIR_TAIL 1
-#else
-#define EA256_PAIR_TAIL 0
-#endif
-
 /* A 4-bit row's last 1 or 2 blocks (group g, nt = nb % 8): one pair register, as in ea256_gemv_group,
  * but without its reduction tree, which for a single pair is mostly work on zeros. vpmaddwd leaves
  * 4 int32 lanes per block (lanes 0-3 block 0, 4-7 block 1) and each lane is scaled by its block's
  * d_w d_a: acc's lanes are summed at the end anyway, so they need not be one block each. q4_0's
- * -8 sum(a) goes into one lane per block; q4_1's m s terms come back as a float in *mt. For
+ * -8 sum(a) goes into one lane per block; q4_1's m s terms (the prep's s at reduced positions 0 and 4) come back as a float in *mt. For
  * SmolLM2's K = 576 rows (2 groups + 2 blocks) the tail went from ~35 to ~15 vector ops. */
 static inline __attribute__((always_inline)) __m256 ea256_gemv_pair_tail(const int fmt, const uint8_t *wg,
                                                                          const ea256_gemv_prep *P, int64_t g,
@@ -269,7 +266,7 @@ static inline __attribute__((always_inline)) __m256 ea256_gemv_pair_tail(const i
         uint16_t m0, m1 = 0;
         memcpy(&m0, wg + 2, 2);
         if (nt == 2) memcpy(&m1, wg + WB + 2, 2);
-        *mt = ea256_h2f(m0) * P->ts[0] + ea256_h2f(m1) * P->ts[1];
+        *mt = ea256_h2f(m0) * P->s[g][0] + ea256_h2f(m1) * P->s[g][4]; /* s[g][4]: 0 when nt == 1 */
     }
     return acc;
 }
