@@ -120,6 +120,22 @@ void ea_bind_conv(py::module_ &m) {
        py::arg("threads") = 0, py::arg("residual") = py::none(),
        "y[B, O, oh, ow] = conv2d(x, W) + bias [+ residual], W rows in (kh, kw, c) order (quantized NHWC input).");
 
+    m.def("act_prescale", [](py::array x, int act_type, int nthreads) {
+        if (!x.dtype().is(py::dtype::of<float>()) || !(x.flags() & py::array::c_style))
+            throw py::type_error("act_prescale: x must be float32, C-contiguous");
+        if (!ea_type_info(act_type)) throw py::value_error("act_prescale: unknown activation type");
+        float scale = 1.0f, unscale = 1.0f;
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = ea_act_prescale((const float *)x.data(), (int64_t)x.size(), (ea_type)act_type, nthreads, &scale, &unscale);
+        }
+        if (rc == EA_ERR_NOMEM) throw std::bad_alloc();
+        return py::make_tuple(scale, unscale);
+    }, py::arg("x"), py::arg("act_type"), py::arg("threads") = 0,
+       "(2**e, 2**-e) putting max|x| near 2**20 (2**10 for q8_1) for the 8-bit activation blocks; (1, 1) for "
+       "all-zero or non-finite x (ea_act_prescale, the rule of the native ops).");
+
     m.def("linear", [](int type, py::array w, int64_t n, int64_t k, int64_t kp, py::array x, py::object bias,
                        py::array y, int nthreads) {
         const ea_type_traits *tr = ea_type_info(type);

@@ -95,29 +95,20 @@ def _weights(w: np.ndarray, p: dict) -> QuantizedTensor:
 # GGUF's 8-bit activation blocks store their scale d = max|block| / 127 as fp16: blocks whose max
 # is above ~8.3e6 overflow to inf and blocks below ~7.8e-3 fall into fp16 subnormals (lost bits).
 # Diffusion UNets run at both extremes, so activations are scaled by a power of two (exact in
-# float) that puts the tensor's max at 2**_ACT_TARGET_EXP; blocks down to ~1e-8 of it stay normal.
-# q8_1 (the activations of q4_1 / q5_1) also stores s = d * sum(qs) in fp16, up to 32 * max|block|:
-# 2**10 keeps it finite (the same rule as ea_act_prescale in kernels/nn/conv2d-nhwc.c).
-_ACT_TARGET_EXP = 20
-_ACT_TARGET_EXP_Q8_1 = 10
-
-
-def _act_scale(x: np.ndarray, act_format: str = "q8_0") -> Tuple[float, float]:
+# float) that puts the tensor's max at 2**20 (2**10 for q8_1, whose fp16 s = d * sum(qs) would
+# overflow); blocks down to ~1e-8 of it stay normal. The rule is ea_act_prescale
+# (kernels/nn/conv2d-nhwc.c), which the native ops, linear.c and conv2d-nhwc.c call too.
+def _act_scale(x: np.ndarray, act_format: str) -> Tuple[float, float]:
     """(2**e, 2**-e) with e putting max|x| near 2**20 (2**10 for q8_1 activations); (1, 1) for an
     all-zero or non-finite x.
 
     Args:
-        x: float32 activations.
+        x: float32, C-contiguous activations.
         act_format: the weights' activation format (``FORMATS[fmt].act_format``).
     Returns:
         (scale, unscale).
     """
-    amax = max(float(x.max()), -float(x.min())) if x.size else 0.0
-    if amax == 0.0 or not np.isfinite(amax):
-        return 1.0, 1.0
-    target = _ACT_TARGET_EXP_Q8_1 if act_format == "q8_1" else _ACT_TARGET_EXP
-    e = max(-126, min(126, target - int(np.ceil(np.log2(amax)))))
-    return float(2.0 ** e), float(2.0 ** -e)
+    return _C.act_prescale(x, format_info(act_format).type_id, _check_threads(_threads()))
 
 
 def run_matmul(x: np.ndarray, w: np.ndarray, bias: np.ndarray, params: str) -> np.ndarray:
