@@ -140,6 +140,7 @@ void ea_bind_kernels(py::module_ &m) {
             d["rank"] = ea_isa_rank((ea_isa)i);
             d["compiled"] = (bool)ea_isa_compiled((ea_isa)i);
             d["supported"] = (bool)ea_isa_supported((ea_isa)i);
+            d["enabled"] = (bool)ea_isa_enabled((ea_isa)i); /* supported and under the cap */
             out.append(d);
         }
         return out;

@@ -39,9 +39,9 @@ def cpu_info() -> dict:
 
     Returns:
         dict with ``arch``, ``features`` (detected, OS support included), ``isa_cap`` (None when
-        uncapped), ``isas`` (this architecture's ISAs in priority order with ``compiled`` and
-        ``supported``), ``best_isa``, ``num_threads`` and ``kernels``: for each format, the
-        variant names chosen for quantize, dequantize, dot and gemm (None where there is none).
+        uncapped), ``isas`` (this architecture's ISAs in priority order with ``compiled``,
+        ``supported`` and ``enabled``: supported and under the cap), ``best_isa``,
+        ``num_threads`` and ``kernels``: for each format, the variant names chosen for quantize, dequantize, dot and gemm (None where there is none).
     """
     kernels = {}
     for name, f in FORMATS.items():

@@ -125,6 +125,9 @@ uint64_t ea_cpu_features(void);               /* raw feature bits, see EA_CPU_* 
 /* Cap the dispatch at `cap` (and below in priority). Returns EA_OK or EA_ERR_ISA. */
 int ea_set_isa_cap(ea_isa cap);
 ea_isa ea_get_isa_cap(void);
+/* the CPU runs isa and the cap allows it: for code outside the variant table that picks its own
+ * ISA path at run time (conv2d-nhwc.c's absmax and pack); compiled in or not is the caller's concern */
+int ea_isa_enabled(ea_isa isa);
 /* Best usable variant for (op, type) under the cap; NULL if none. */
 const ea_variant *ea_dispatch(ea_op op, ea_type type);
 

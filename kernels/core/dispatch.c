@@ -45,6 +45,15 @@ int ea_set_isa_cap(ea_isa cap) {
 
 ea_isa ea_get_isa_cap(void) { return g_cap; }
 
+int ea_isa_enabled(ea_isa isa) {
+    const int r = ea_isa_rank(isa);
+    if (r < 0 || !ea_isa_supported(isa)) return 0;
+    pthread_mutex_lock(&g_lock);
+    const int ok = g_cap == EA_ISA_COUNT || r <= ea_isa_rank(g_cap);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
+}
+
 const ea_variant *ea_dispatch(ea_op op, ea_type type) {
     if ((int)op < 0 || op >= EA_OP_COUNT || (int)type < 0 || type >= EA_TYPE_MAX) return NULL;
     if (!atomic_load(&g_ready)) {

@@ -83,7 +83,7 @@ static uint32_t absmax_bits(const float *x, int64_t n) {
     int64_t i = 0;
 #if EA_ABSMAX_AVX2
     /* under the dispatch cap (EDGEAI_ISA, ea_set_isa_cap) like the kernels: both answers are cached */
-    if (ea_isa_supported(EA_ISA_AVX2) && ea_isa_rank(ea_get_isa_cap()) >= ea_isa_rank(EA_ISA_AVX2))
+    if (ea_isa_enabled(EA_ISA_AVX2))
         return absmax_bits_avx2(x, n);
 #endif
 #if defined(__SSE2__)

@@ -421,3 +421,22 @@ def test_edgeai_isa_env_caps_dispatch_at_import():
     env = dict(os.environ, EDGEAI_ISA=cap)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f'["{cap}", "{cap}"]'
+
+
+def test_isa_enabled_follows_support_and_the_cap():
+    """ea_isa_enabled (code outside the variant table, e.g. the conv pack's AVX2 transpose and
+    absmax, picks its path with it): supported ISAs are enabled with no cap. Before it existed that
+    code compared against the cap's rank, which is -1 with no cap, so its AVX2 paths never ran."""
+    before = edgeai.cpu_info()["isa_cap"]
+    try:
+        edgeai.set_isa(None)
+        isas = edgeai.cpu_info()["isas"]
+        for i in isas:
+            assert i["enabled"] == i["supported"], i
+        for cap in [i["name"] for i in isas if i["supported"]]:
+            edgeai.set_isa(cap)
+            rank = {i["name"]: i["rank"] for i in isas}
+            for i in edgeai.cpu_info()["isas"]:
+                assert i["enabled"] == (i["supported"] and i["rank"] <= rank[cap]), (cap, i)
+    finally:
+        edgeai.set_isa(before)
