@@ -488,3 +488,36 @@ def test_matmuls_sharing_an_input_become_one_op_with_the_same_bits(tmp_path):
     for a, b, r in zip(merged, apart, ref):
         np.testing.assert_array_equal(a, b)
         assert np.abs(a - r).max() <= 0.03 * np.abs(r).max()
+
+
+@pytest.mark.parametrize("fmt,c", [("q8_0", 64), ("f32", 12), ("f16", 5)])
+def test_hwc_conv_pack_paths_agree(fmt, c):
+    """The input pack (NCHW -> NHWC, scaled) has an AVX2 path with 8 x 8 transposes and a baseline
+    one. Both are exact, so the conv under no cap and under the sse4 cap (which also changes the
+    GEMM kernel: float summation order only) agree to float rounding; a misplaced pixel or channel
+    would be off by the size of the outputs. Float weights keep float activations (any C), so they
+    are also checked against ONNX Runtime on the same weights. Widths and channel counts leave
+    every tail of the 8 x 8 blocks."""
+    from edgeai.onnx import im2col
+    if not any(i["name"] == "avx2" and i["supported"] for i in edgeai.cpu_info()["isas"]):
+        pytest.skip("needs a CPU with AVX2 (the pack's AVX2 path)")
+    rng = np.random.default_rng(c)
+    wf = rng.standard_normal((8, c, 3, 3)).astype(np.float32)
+    w = edgeai.quantize(wf.transpose(0, 2, 3, 1).reshape(8, -1), fmt)
+    wd = w.dequantize().reshape(8, 3, 3, c).transpose(0, 3, 1, 2).copy()
+    kw = dict(out_channels=8, kernel=(3, 3), strides=(1, 1), pads=(1, 1, 1, 1), dilations=(1, 1), group=1)
+    before = edgeai.cpu_info()["isa_cap"]
+    try:
+        for h, wdt in ((1, 1), (5, 7), (9, 8), (4, 17), (3, 33)):
+            x = rng.standard_normal((2, c, h, wdt)).astype(np.float32)
+            edgeai.set_isa(None)
+            a = im2col.conv2d_nhwc(x, w, None, threads=1, **kw)
+            edgeai.set_isa("sse4")
+            b = im2col.conv2d_nhwc(x, w, None, threads=1, **kw)
+            scale = np.abs(a).max()
+            assert np.abs(a - b).max() <= 1e-5 * scale, (h, wdt)
+            if fmt != "q8_0":
+                ref = ort_run(one_node_model("Conv", ["x", "w"], {"w": wd}, dict(pads=[1, 1, 1, 1]), x.shape), x)
+                assert np.abs(a - ref).max() <= 1e-4 * scale, (h, wdt)
+    finally:
+        edgeai.set_isa(before)
