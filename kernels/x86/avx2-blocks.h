@@ -9,8 +9,10 @@
  *
  * Compiled with -mavxvnni (the *-avxvnni.c files), the same templates use vpdpbusd: 4 u8 x s8
  * products summed straight into int32 lanes, so no int16 partial sums, no saturation bound and no
- * vpmaddwd widening; EA256_VNNI is 1 there. The avx2 objects do not change (every VNNI line sits
- * under #ifdef __AVXVNNI__). */
+ * vpmaddwd widening; EA256_VNNI is 1 there. The avx512vnni GEMMs include these templates for their
+ * one-row GEMV (avx512-gemv.h) and get the same vpdpbusd on ymm in its EVEX form (AVX-512 VNNI +
+ * VL), so EA256_VNNI is 1 there too; ea256_dpbusd names whichever form the build has. The avx2
+ * objects do not change (every VNNI line sits under EA256_VNNI). */
 #ifndef EDGEAI_X86_AVX2_BLOCKS_H
 #define EDGEAI_X86_AVX2_BLOCKS_H
 
@@ -30,12 +32,18 @@ static inline __m256i ea256_nibbles(const uint8_t *qs) {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
 }
 
-#ifdef __AVXVNNI__
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
 #define EA256_VNNI 1
+/* acc + 4 u8 x s8 products per int32 lane: the VEX (AVX-VNNI) or EVEX (AVX-512 VNNI + VL) vpdpbusd */
+#ifdef __AVXVNNI__
+#define ea256_dpbusd _mm256_dpbusd_avx_epi32
+#else
+#define ea256_dpbusd _mm256_dpbusd_epi32
+#endif
 
 /* u8 x s8 over 32 bytes -> 8 int32 partial sums (exact for any bytes) */
 static inline __m256i ea256_dot_us(__m256i u, __m256i s) {
-    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+    return ea256_dpbusd(_mm256_setzero_si256(), u, s);
 }
 
 /* sum((w - off) a) for unsigned quants w (q4_0: off 8, q5_0: off 16) and q8_0 quants a */

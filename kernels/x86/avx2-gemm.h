@@ -246,8 +246,8 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                         const uint8_t *pq = p + (size_t)q * PB;
                         const int t = r * Q + q;
                         const __m256i start = j > 0 ? i32[t] : OFF ? _mm256_load_si256((const __m256i *)(pq + 288)) : _mm256_setzero_si256();
-                        i32[t] = _mm256_dpbusd_avx_epi32(start, lo, _mm256_load_si256((const __m256i *)(pq + 32 * j)));
-                        i32[t] = _mm256_dpbusd_avx_epi32(i32[t], hi, _mm256_load_si256((const __m256i *)(pq + 32 * (j + 4))));
+                        i32[t] = ea256_dpbusd(start, lo, _mm256_load_si256((const __m256i *)(pq + 32 * j)));
+                        i32[t] = ea256_dpbusd(i32[t], hi, _mm256_load_si256((const __m256i *)(pq + 32 * (j + 4))));
                         EA256_CHAIN(i32[t]);
                     }
                 }
@@ -295,7 +295,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
 #pragma GCC unroll 4
                     for (int r = 0; r < R; r++) {
                         const int t = r * Q + q;
-                        i32[t] = _mm256_dpbusd_avx_epi32(g == 0 ? cw[r] : i32[t], av, bc[r]);
+                        i32[t] = ea256_dpbusd(g == 0 ? cw[r] : i32[t], av, bc[r]);
                         EA256_CHAIN(i32[t]);
                     }
                 }
@@ -374,7 +374,7 @@ static inline __attribute__((always_inline)) void ea256_tile(const int fmt, cons
                         const uint8_t *pq = p + (size_t)q * PB;
                         const int t = r * Q + q;
                         const __m256i start = g > 0 ? i32[t] : OFF ? _mm256_load_si256((const __m256i *)(pq + 288)) : _mm256_setzero_si256();
-                        i32[t] = _mm256_dpbusd_avx_epi32(start, uw, _mm256_load_si256((const __m256i *)(pq + 32 * g)));
+                        i32[t] = ea256_dpbusd(start, uw, _mm256_load_si256((const __m256i *)(pq + 32 * g)));
                         EA256_CHAIN(i32[t]);
                     }
                 }

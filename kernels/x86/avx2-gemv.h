@@ -186,7 +186,7 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
             const __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + 34 * i + 2));
             const __m256i av = _mm256_loadu_si256((const __m256i *)(ag + 34 * i + 2));
 #if EA256_VNNI
-            p[i] = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_xor_si256(wv, _mm256_set1_epi8((char)0x80)), av);
+            p[i] = ea256_dpbusd(_mm256_setzero_si256(), _mm256_xor_si256(wv, _mm256_set1_epi8((char)0x80)), av);
 #else
             p[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv)), ones);
 #endif
@@ -215,7 +215,7 @@ static inline __attribute__((always_inline)) __m256i ea256_gemv_group(const int 
         const __m256i wv = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)wb)), w1, 1);
         const __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
 #if EA256_VNNI
-        p[q] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),
+        p[q] = ea256_dpbusd(ea256_dpbusd(_mm256_setzero_si256(), lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),
                                        hi, _mm256_load_si256((const __m256i *)P->qa[g][q][1]));
 #else
         const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *)P->qa[g][q][0])),

@@ -1,5 +1,5 @@
 /* q4_0 weights x q8_0 activations, an m x n tile: the weight-stream engine (avx512-stream.h)
- * for 2-7 activation rows, the two-row GEMV (avx512-gemv.h) for one, the 16-row panel
+ * for 2-7 activation rows, the one-row vpdpbusd GEMV (avx512-gemv.h) for one, the 16-row panel
  * micro-kernel (avx512-panel.h) for many. */
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512VNNI__)
 #error "needs avx512f+bw+vl+vnni"
