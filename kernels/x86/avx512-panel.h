@@ -35,29 +35,71 @@ typedef struct {
     alignas(64) float mw[EA512_PSEG][16];
 } ea512_panel_t;
 
-/* Unpack rows rows[0..15] (pointers; tail rows repeat a valid row), blocks [b0, b0+nbs). */
+/* Unpack the 16 weight rows at w0 + r * ws (rows past nrows repeat the last one), blocks [b0, b0+nbs).
+ * The quant bytes are transposed in registers from one plain load per row and block, not
+ * gathered (a vpgatherdd per 4-byte column): same bytes, and on Zen 4 the gather pack was 13-24%
+ * of a tile's time (C harness, weights in cache: q4_0 64 x 128 x 2048 287 -> 328 GOPS with the
+ * pack skipped; q8_0 32 x 128 x 288, the terrain UNet's 32-channel conv tile, 208 -> 276). With
+ * the transposes: 287 -> 308 and 208 -> 246 GOPS; 64 x 4096 x 4096 from memory, q4_0 237 -> 266,
+ * q8_0 197 -> 239. The d | m header stays one gather per block. */
 static inline void ea512_pack(const ea512_fmt *f, const uint8_t *w0, size_t ws, int nrows, int64_t b0, int nbs,
                               ea512_panel_t *P) {
     /* byte offsets of the 16 rows from w0; rows past nrows repeat the last one */
     alignas(64) int32_t off[16];
-    for (int r = 0; r < 16; r++) off[r] = (int32_t)((size_t)(r < nrows ? r : nrows - 1) * ws);
+    const uint8_t *rq[16]; /* row r's quant bytes of block b0 */
+    for (int r = 0; r < 16; r++) {
+        off[r] = (int32_t)((size_t)(r < nrows ? r : nrows - 1) * ws);
+        rq[r] = w0 + off[r] + b0 * f->B + f->qoff;
+    }
     const __m512i vo = _mm512_load_si512(off);
     const __m512i m0f = _mm512_set1_epi8(0x0f), m80 = _mm512_set1_epi8((char)0x80);
     for (int b = 0; b < nbs; b++) {
         const uint8_t *bp = w0 + (b0 + b) * f->B;
+        const size_t q = (size_t)b * f->B;
         const __m512i hdr = _mm512_i32gather_epi32(vo, (const void *)bp, 1); /* d | m << 16 */
         _mm512_store_ps(P->dw[b], _mm512_cvtph_ps(_mm512_cvtepi32_epi16(hdr)));
         if (f->kind == EA512_MIN) _mm512_store_ps(P->mw[b], _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(hdr, 16))));
         if (f->nib) {
+            /* 16 quant bytes per row. 128-bit lane L of Z[r] = row r + 4L; a 4 x 4 dword transpose
+             * in every lane leaves dword c of rows 0..15, in order, in u[c] */
+            __m512i Z[4];
+            for (int r = 0; r < 4; r++) {
+                __m512i z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(rq[r] + q)));
+                z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(rq[r + 4] + q)), 1);
+                z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(rq[r + 8] + q)), 2);
+                Z[r] = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(rq[r + 12] + q)), 3);
+            }
+            const __m512i t0 = _mm512_unpacklo_epi32(Z[0], Z[1]), t1 = _mm512_unpackhi_epi32(Z[0], Z[1]);
+            const __m512i t2 = _mm512_unpacklo_epi32(Z[2], Z[3]), t3 = _mm512_unpackhi_epi32(Z[2], Z[3]);
+            const __m512i u[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
+                                  _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
             for (int c = 0; c < 4; c++) {
-                const __m512i g = _mm512_i32gather_epi32(vo, (const void *)(bp + f->qoff + 4 * c), 1);
-                _mm512_store_si512(P->w[b][c], _mm512_and_si512(g, m0f));
-                _mm512_store_si512(P->w[b][c + 4], _mm512_and_si512(_mm512_srli_epi16(g, 4), m0f));
+                _mm512_store_si512(P->w[b][c], _mm512_and_si512(u[c], m0f));
+                _mm512_store_si512(P->w[b][c + 4], _mm512_and_si512(_mm512_srli_epi16(u[c], 4), m0f));
             }
         } else {
-            for (int c = 0; c < 8; c++) {
-                const __m512i g = _mm512_i32gather_epi32(vo, (const void *)(bp + f->qoff + 4 * c), 1);
-                _mm512_store_si512(P->w[b][c], _mm512_xor_si512(g, m80));
+            /* 32 quant bytes per row. Z[r] = row r | row r + 8 (256-bit halves); an 8 x 8 dword
+             * transpose in both halves (unpack 32, unpack 64, then 128-bit lanes joined by vpermt2q)
+             * leaves dword c of rows 0..15, in order, in out[c] */
+            __m512i Z[8], t[8], tt[8];
+            for (int r = 0; r < 8; r++)
+                Z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rq[r] + q))),
+                                          _mm256_loadu_si256((const __m256i *)(rq[r + 8] + q)), 1);
+            for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm512_unpacklo_epi32(Z[2 * i], Z[2 * i + 1]);     /* per lane: r0 r1 dwords 0, 1 */
+                t[2 * i + 1] = _mm512_unpackhi_epi32(Z[2 * i], Z[2 * i + 1]); /* dwords 2, 3 */
+            }
+            for (int h = 0; h < 2; h++) { /* rows 0-3 and 4-7 of each half: per lane dword c of 4 rows */
+                tt[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+                tt[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+                tt[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+                tt[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+            }
+            /* tt[c] lanes: dword c of rows 0-3, c + 4 of 0-3, c of 8-11, c + 4 of 8-11; tt[c + 4]: rows 4-7, 12-15 */
+            const __m512i ilo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), ihi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+            for (int c = 0; c < 4; c++) {
+                _mm512_store_si512(P->w[b][c], _mm512_xor_si512(_mm512_permutex2var_epi64(tt[c], ilo, tt[c + 4]), m80));
+                _mm512_store_si512(P->w[b][c + 4], _mm512_xor_si512(_mm512_permutex2var_epi64(tt[c], ihi, tt[c + 4]), m80));
             }
         }
     }
@@ -153,7 +195,11 @@ static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f,
 #pragma GCC unroll 12
     for (int i = 0; i < R * NP; i++) acc[i] = _mm512_setzero_ps();
     ea512_micro(f, NP, R, P, nbs, aq, f->AB, da, ex, acc);
+    /* unrolled, so acc stays in registers: as a loop, gcc kept acc in memory and stored all of it
+     * after every block of the micro-kernel (C harness, Zen 4: ~5% of a tile) */
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
         for (int p = 0; p < NP; p++) {
             float *yp = y + r * lds + 16 * p;
             __m512 v = acc[r * NP + p];
