@@ -24,10 +24,8 @@ static inline float ea256_hsum_ps(__m256 acc) {
 }
 
 /* the 8 sub-block mins of q4_K / q5_K, each repeated for the two 16-element bsums it covers, as int16 */
-static inline __m256i ea256_k4_mins16(const uint8_t mn[8]) {
-    int64_t v;
-    memcpy(&v, mn, 8);
-    const __m128i m = _mm_cvtsi64_si128(v);
+static inline __m256i ea256_k4_mins16(uint64_t mn) {
+    const __m128i m = _mm_cvtsi64_si128((long long)mn);
     return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
 }
 
@@ -48,8 +46,8 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t sc[8], mn[8];
-        ea_k4_scales(w[b].scales, sc, mn);
+        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
+        ea_k4_scales64(w[b].scales, &sc, &mn);
         const __m256i mn16 = ea256_k4_mins16(mn);
         const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
         __m256i isum[4];
@@ -61,7 +59,7 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
         for (int g = 0; g < 4; g++) {
             const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
             const __m256i lo = _mm256_and_si256(v, m0f), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m0f);
-            const __m256i s0 = _mm256_set1_epi16(sc[2 * g]), s1 = _mm256_set1_epi16(sc[2 * g + 1]);
+            const __m256i s0 = _mm256_set1_epi16((short)(sc >> 16 * g & 0xff)), s1 = _mm256_set1_epi16((short)(sc >> (16 * g + 8) & 0xff));
 #pragma GCC unroll 4
             for (int r = 0; r < C; r++) {
                 const int8_t *aq = a[r][b].qs + 64 * g;
@@ -90,8 +88,8 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t sc[8], mn[8];
-        ea_k4_scales(w[b].scales, sc, mn);
+        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
+        ea_k4_scales64(w[b].scales, &sc, &mn);
         const __m256i mn16 = ea256_k4_mins16(mn);
         const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
         const float dw = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
@@ -108,7 +106,7 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
                                                _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g), 4), m10));
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m0f),
                                                _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * g + 1), 4), m10));
-            const __m256i s0 = _mm256_set1_epi16(sc[2 * g]), s1 = _mm256_set1_epi16(sc[2 * g + 1]);
+            const __m256i s0 = _mm256_set1_epi16((short)(sc >> 16 * g & 0xff)), s1 = _mm256_set1_epi16((short)(sc >> (16 * g + 8) & 0xff));
 #pragma GCC unroll 4
             for (int r = 0; r < C; r++) {
                 const int8_t *aq = a[r][b].qs + 64 * g;

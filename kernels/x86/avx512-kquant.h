@@ -16,7 +16,7 @@
 
 #include <immintrin.h>
 #include "../blocks.h"
-#include "kquant-scales.h"
+#include "avx2-kquant.h" /* ea256_k4_mins16, ea256_k4_msum: the mins term, one vpmaddwd */
 
 static inline __attribute__((always_inline)) void ea512_q4K_rows(const int C, int64_t nb, const block_q4_K *w,
                                                                  const block_q8_K *const *a, float *out) {
@@ -29,9 +29,10 @@ static inline __attribute__((always_inline)) void ea512_q4K_rows(const int C, in
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t sc[8], mn[8];
-        ea_k4_scales(w[b].scales, sc, mn);
-        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc));
+        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
+        ea_k4_scales64(w[b].scales, &sc, &mn);
+        const __m256i mn16 = ea256_k4_mins16(mn);
+        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc));
         __m512i W[4], S[4];
         __m512i ix = ix0;
         for (int g = 0; g < 2; g++) {
@@ -48,9 +49,7 @@ static inline __attribute__((always_inline)) void ea512_q4K_rows(const int C, in
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
             const block_q8_K *ab = &a[r][b];
-            int32_t msum = 0;
-            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (ab->bsums[2 * j] + ab->bsums[2 * j + 1]);
-            mins[r] += dmin * ab->d * (float)msum;
+            mins[r] += dmin * ab->d * (float)ea256_k4_msum(mn16, ab->bsums);
             __m512i isum = _mm512_setzero_si512();
             for (int q = 0; q < 4; q++) {
                 const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), W[q], _mm512_loadu_si512(ab->qs + 64 * q));
@@ -74,12 +73,13 @@ static inline __attribute__((always_inline)) void ea512_q5K_rows(const int C, in
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        uint8_t sc[8], mn[8];
-        ea_k4_scales(w[b].scales, sc, mn);
+        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
+        ea_k4_scales64(w[b].scales, &sc, &mn);
+        const __m256i mn16 = ea256_k4_mins16(mn);
         const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
         /* [qh, qh >> 2]: bytes 32..63 see the bits of the next nibble group */
         const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
-        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc));
+        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc));
         __m512i W[4], S[4];
         __m512i ix = ix0;
         for (int g = 0; g < 2; g++) {
@@ -99,9 +99,7 @@ static inline __attribute__((always_inline)) void ea512_q5K_rows(const int C, in
 #pragma GCC unroll 4
         for (int r = 0; r < C; r++) {
             const block_q8_K *ab = &a[r][b];
-            int32_t msum = 0;
-            for (int j = 0; j < 8; j++) msum += (int32_t)mn[j] * (ab->bsums[2 * j] + ab->bsums[2 * j + 1]);
-            mins[r] += dmin * ab->d * (float)msum;
+            mins[r] += dmin * ab->d * (float)ea256_k4_msum(mn16, ab->bsums);
             __m512i isum = _mm512_setzero_si512();
             for (int q = 0; q < 4; q++) {
                 const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), W[q], _mm512_loadu_si512(ab->qs + 64 * q));
