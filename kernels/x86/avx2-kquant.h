@@ -8,13 +8,26 @@
  * Compiled with -mavxvnni (the *-avxvnni.c files), vpdpwssd fuses a scale's vpmaddwd with the int32
  * add: two sub-blocks as vpmaddwd + vpdpwssd + one add into the super-block sum (q4_K, q5_K,
  * q6_K; the chain through the sum stays one add long), q2_K / q3_K likewise per two sub-block
- * pairs. The int32 sums are the same; the avx2 objects do not change (#ifdef __AVXVNNI__). */
+ * pairs. The avx512vnni q4_K / q5_K files compile these templates too and get the same vpdpwssd
+ * on ymm in its EVEX form (AVX-512 VNNI + VL); ea256_dpwssd names whichever form the build has.
+ * The int32 sums are the same; the avx2 objects do not change (every VNNI line is under
+ * EA256_KVNNI). */
 #ifndef EDGEAI_X86_AVX2_KQUANT_H
 #define EDGEAI_X86_AVX2_KQUANT_H
 
 #include <immintrin.h>
 #include "../blocks.h"
 #include "kquant-scales.h"
+
+#if defined(__AVXVNNI__)
+#define EA256_KVNNI 1
+#define ea256_dpwssd _mm256_dpwssd_avx_epi32
+#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define EA256_KVNNI 1
+#define ea256_dpwssd _mm256_dpwssd_epi32
+#else
+#define EA256_KVNNI 0
+#endif
 
 static inline float ea256_hsum_ps(__m256 acc) {
     __m128 r = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
@@ -65,8 +78,8 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
-#ifdef __AVXVNNI__
-                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#if EA256_KVNNI
+                isum[r] = _mm256_add_epi32(isum[r], ea256_dpwssd(_mm256_madd_epi16(p0, s0), p1, s1));
 #else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
 #endif
@@ -112,8 +125,8 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
                 const int8_t *aq = a[r][b].qs + 64 * g;
                 const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                 const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
-#ifdef __AVXVNNI__
-                isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, s0), p1, s1));
+#if EA256_KVNNI
+                isum[r] = _mm256_add_epi32(isum[r], ea256_dpwssd(_mm256_madd_epi16(p0, s0), p1, s1));
 #else
                 isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
 #endif
@@ -167,11 +180,11 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
 #pragma GCC unroll 4
             for (int r = 0; r < C; r++) {
                 const int8_t *aq = a[r][b].qs + 128 * h;
-#ifdef __AVXVNNI__
+#if EA256_KVNNI
                 for (int i = 0; i < 4; i += 2) {
                     const __m256i p0 = _mm256_maddubs_epi16(q[i], _mm256_loadu_si256((const __m256i *)(aq + 32 * i)));
                     const __m256i p1 = _mm256_maddubs_epi16(q[i + 1], _mm256_loadu_si256((const __m256i *)(aq + 32 * i + 32)));
-                    isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, S[i]), p1, S[i + 1]));
+                    isum[r] = _mm256_add_epi32(isum[r], ea256_dpwssd(_mm256_madd_epi16(p0, S[i]), p1, S[i + 1]));
                 }
 #else
                 for (int i = 0; i < 4; i++) {
@@ -202,7 +215,7 @@ static inline __attribute__((always_inline)) void ea256_k16_pair(const int C, __
     }
 }
 
-#ifdef __AVXVNNI__
+#if EA256_KVNNI
 /* two ea256_k16_pair steps at once (u0: sub-blocks j, j + 1; u1: j + 2, j + 3): vpmaddwd +
  * vpdpwssd + one add per row. A vpdpwssd straight into isum per pair would make the chain
  * through isum 8 x 5 cycles per super-block (measured 25% slower than avx2 for q3_K, C = 1). */
@@ -215,7 +228,7 @@ static inline __attribute__((always_inline)) void ea256_k16_quad(const int C, __
     for (int r = 0; r < C; r++) {
         const __m256i p0 = _mm256_maddubs_epi16(u0, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j)));
         const __m256i p1 = _mm256_maddubs_epi16(u1, _mm256_loadu_si256((const __m256i *)(a[r][b].qs + 16 * j + 32)));
-        isum[r] = _mm256_add_epi32(isum[r], _mm256_dpwssd_avx_epi32(_mm256_madd_epi16(p0, S0), p1, S1));
+        isum[r] = _mm256_add_epi32(isum[r], ea256_dpwssd(_mm256_madd_epi16(p0, S0), p1, S1));
     }
 }
 #endif
@@ -248,7 +261,7 @@ static inline __attribute__((always_inline)) void ea256_q2K_rows(const int C, in
         }
         for (int h = 0; h < 2; h++) {
             const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
-#ifdef __AVXVNNI__
+#if EA256_KVNNI
 #pragma GCC unroll 2
             for (int sh = 0; sh < 4; sh += 2) {
                 const int j = 8 * h + 2 * sh;
@@ -303,7 +316,7 @@ static inline __attribute__((always_inline)) void ea256_q3K_rows(const int C, in
                                         _mm256_loadu_si256((const __m256i *)a[r][b].bsums))), 2);
         for (int h = 0; h < 2; h++) {
             const __m256i Q = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * h));
-#ifdef __AVXVNNI__
+#if EA256_KVNNI
 #pragma GCC unroll 2
             for (int sh = 0; sh < 4; sh += 2) {
                 const int j = 8 * h + 2 * sh, s = 4 * h + sh;

@@ -1,116 +1,19 @@
-/* AVX-512 VNNI K-quant kernels (q4_K, q6_K with q8_K activations), written once for C = 1..4
- * activation rows: each 256-element weight super-block is unpacked once (nibbles / 6-bit quants
- * regrouped into sub-block order, scale vectors built) and multiplied with every row, so a gemm
- * tile reuses the unpacking across its activation rows; the dot is the C = 1 case.
- *
- * q4_K: the 128 quant bytes are two zmm; their low / high nibbles are regrouped (vshufi64x2) so each
- * vpdpbusd covers 64 contiguous activations; int32 lanes (8 per 32-element sub-block) are scaled
- * by the sub-block's 6-bit scale (vpmulld), summed in int32 over the super-block, then one FMA with
- * d_w * d_a. Mins: dmin * d_a * sum(m_j * bsum_j) from the activation block sums.
+/* AVX-512 VNNI K-quant kernel (q6_K with q8_K activations), written once for C = 1..4 activation
+ * rows: each 256-element weight super-block is unpacked once (6-bit quants regrouped into
+ * sub-block order, scale vectors built) and multiplied with every row, so a gemm tile reuses the
+ * unpacking across its activation rows; the dot is the C = 1 case.
  * q6_K: per half super-block, 64 low-nibble bytes and 32 bytes of 2-bit highs make two zmm of
  * 6-bit quants (0..63, unsigned) in element order; lanes (4 per 16-element sub-block) scaled by
  * the int8 scale; the -32 offset once per super-block: 32 * sum(scale_j * bsum_j).
- * ref: ggml-common.h block_q4_K, block_q6_K */
+ * q4_K and q5_K are not here: their avx512vnni files compile avx2-kquant.h's templates (with the
+ * EVEX ymm vpdpwssd), which measured faster on Zen 4 than the zmm kernels this file held for them
+ * (see gemm-q4_K-q8_K-avx512vnni.c).
+ * ref: ggml-common.h block_q6_K */
 #ifndef EDGEAI_X86_AVX512_KQUANT_H
 #define EDGEAI_X86_AVX512_KQUANT_H
 
 #include <immintrin.h>
 #include "../blocks.h"
-#include "avx2-kquant.h" /* ea256_k4_mins16, ea256_k4_msum: the mins term, one vpmaddwd */
-
-static inline __attribute__((always_inline)) void ea512_q4K_rows(const int C, int64_t nb, const block_q4_K *w,
-                                                                 const block_q8_K *const *a, float *out) {
-    const __m512i m0f = _mm512_set1_epi8(0x0f);
-    /* lane l of the scale vector of sub-block pair (2p, 2p+1): 2p + l / 8 */
-    const __m512i ix0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const __m512i two = _mm512_set1_epi32(2);
-    __m512 acc[4];
-    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-#pragma GCC unroll 4
-    for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
-        ea_k4_scales64(w[b].scales, &sc, &mn);
-        const __m256i mn16 = ea256_k4_mins16(mn);
-        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc));
-        __m512i W[4], S[4];
-        __m512i ix = ix0;
-        for (int g = 0; g < 2; g++) {
-            const __m512i v = _mm512_loadu_si512(w[b].qs + 64 * g);
-            const __m512i lo = _mm512_and_si512(v, m0f), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m0f);
-            W[2 * g] = _mm512_shuffle_i64x2(lo, hi, 0x44);     /* sub-blocks 4g, 4g+1 */
-            W[2 * g + 1] = _mm512_shuffle_i64x2(lo, hi, 0xee); /* sub-blocks 4g+2, 4g+3 */
-            S[2 * g] = _mm512_permutexvar_epi32(ix, sc32);
-            ix = _mm512_add_epi32(ix, two);
-            S[2 * g + 1] = _mm512_permutexvar_epi32(ix, sc32);
-            ix = _mm512_add_epi32(ix, two);
-        }
-        const float dw = ea_fp16_to_f32(w[b].d), dmin = ea_fp16_to_f32(w[b].dmin);
-#pragma GCC unroll 4
-        for (int r = 0; r < C; r++) {
-            const block_q8_K *ab = &a[r][b];
-            mins[r] += dmin * ab->d * (float)ea256_k4_msum(mn16, ab->bsums);
-            __m512i isum = _mm512_setzero_si512();
-            for (int q = 0; q < 4; q++) {
-                const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), W[q], _mm512_loadu_si512(ab->qs + 64 * q));
-                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(p, S[q]));
-            }
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dw * ab->d), acc[r]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < C; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
-}
-
-static inline __attribute__((always_inline)) void ea512_q5K_rows(const int C, int64_t nb, const block_q5_K *w,
-                                                                 const block_q8_K *const *a, float *out) {
-    const __m512i m0f = _mm512_set1_epi8(0x0f), m10 = _mm512_set1_epi8(0x10);
-    /* lane l of the scale vector of sub-block pair (2p, 2p+1): 2p + l / 8 */
-    const __m512i ix0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const __m512i two = _mm512_set1_epi32(2);
-    __m512 acc[4];
-    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-#pragma GCC unroll 4
-    for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        uint64_t sc, mn; /* byte j: sub-block j's scale / min */
-        ea_k4_scales64(w[b].scales, &sc, &mn);
-        const __m256i mn16 = ea256_k4_mins16(mn);
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
-        /* [qh, qh >> 2]: bytes 32..63 see the bits of the next nibble group */
-        const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
-        const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc));
-        __m512i W[4], S[4];
-        __m512i ix = ix0;
-        for (int g = 0; g < 2; g++) {
-            const __m512i v = _mm512_loadu_si512(w[b].qs + 64 * g);
-            const __m512i hb = _mm512_srli_epi16(qh2, 4 * g);
-            const __m512i lo = _mm512_or_si512(_mm512_and_si512(v, m0f), _mm512_and_si512(_mm512_slli_epi16(hb, 4), m10));
-            const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m0f),
-                                               _mm512_and_si512(_mm512_slli_epi16(hb, 3), m10));
-            W[2 * g] = _mm512_shuffle_i64x2(lo, hi, 0x44);     /* sub-blocks 4g, 4g+1 */
-            W[2 * g + 1] = _mm512_shuffle_i64x2(lo, hi, 0xee); /* sub-blocks 4g+2, 4g+3 */
-            S[2 * g] = _mm512_permutexvar_epi32(ix, sc32);
-            ix = _mm512_add_epi32(ix, two);
-            S[2 * g + 1] = _mm512_permutexvar_epi32(ix, sc32);
-            ix = _mm512_add_epi32(ix, two);
-        }
-        const float dw = ea_fp16_to_f32(w[b].d), dmin = ea_fp16_to_f32(w[b].dmin);
-#pragma GCC unroll 4
-        for (int r = 0; r < C; r++) {
-            const block_q8_K *ab = &a[r][b];
-            mins[r] += dmin * ab->d * (float)ea256_k4_msum(mn16, ab->bsums);
-            __m512i isum = _mm512_setzero_si512();
-            for (int q = 0; q < 4; q++) {
-                const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), W[q], _mm512_loadu_si512(ab->qs + 64 * q));
-                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(p, S[q]));
-            }
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dw * ab->d), acc[r]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < C; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
-}
 
 static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
