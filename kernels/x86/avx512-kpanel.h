@@ -1,0 +1,230 @@
+/* AVX-512 VNNI GEMM micro-kernel for q4_K weights x q8_K activations when a tile has enough
+ * activation rows (prompt processing, M >= EA512_KPANEL_MIN_M): avx512-panel.h's plan for the
+ * K-quant super-block.
+ *
+ * A panel of 16 weight rows is unpacked once per K segment of EA512_KSEG super-blocks: for
+ * sub-block j (0..7, 32 elements) and 4-element chunk c (0..7), one zmm holds the 4 nibbles
+ * (as u8 0..15) of all 16 rows (lane r = row r); beside them, per sub-block, the 16 rows' 6-bit
+ * scales as int32 and their mins twice in an int16 pair, and per super-block d and dmin. Then for each
+ * activation row, 8 vpdpbusd with the row's 4 activation bytes broadcast give the 16 rows'
+ * exact int32 sums S_j of a sub-block, already reduced, and
+ *   dot = d_w d_a sum_j sc_j S_j - dmin_w d_a sum_j m_j bs_j,   bs_j = sum of a's sub-block j,
+ * the first as vpmulld + vpaddd per sub-block in int32 (|sc_j S_j| <= 63 * 32 * 15 * 128), the
+ * second as 8 vpdpwssd per super-block ((m_j, m_j) against the two 16-element bsums of sub-block j
+ * as an int16 pair: any bsums, no int16 sum formed), then one float FMA each per super-block.
+ *
+ * Register blocking: two panels (32 weight rows) x 4 activation rows while more than 16 weight
+ * rows remain (8 sub-block sums, 8 int32 super-block sums and 8 float accumulators), else one
+ * panel x 8 rows. Per output lane the arithmetic is the same either way, so which blocking a row
+ * gets never changes its bits; segment partial sums go into s in segment order.
+ * ref: ggml-common.h block_q4_K, block_q8_K */
+#ifndef EDGEAI_X86_AVX512_KPANEL_H
+#define EDGEAI_X86_AVX512_KPANEL_H
+
+#include <immintrin.h>
+#include <stdalign.h>
+#include <string.h>
+#include "../blocks.h"
+#include "kquant-scales.h"
+
+#define EA512_KPANEL_MIN_M 8 /* below this many activation rows avx2-kquant.h's 4-row template runs */
+#define EA512_KSEG 2         /* super-blocks per K segment: two panels of 2 x 4.6 KiB (L1) */
+#define EA512_KPR 8          /* activation rows per pass over one panel */
+#define EA512_KPR2 4         /* activation rows per pass over two panels */
+#define EA512_KPM 64         /* activation rows whose per-super-block side data is prepared at once */
+
+typedef struct {
+    alignas(64) uint8_t w[EA512_KSEG][8][8][64]; /* [super-block][sub-block][chunk] interleaved nibbles */
+    alignas(64) int32_t sc[EA512_KSEG][8][16];   /* 6-bit scales, per sub-block and row */
+    alignas(64) int32_t mn[EA512_KSEG][8][16];   /* min of sub-block j in both int16 halves */
+    alignas(64) float d[EA512_KSEG][16], dmin[EA512_KSEG][16];
+} ea512_kpanel_t;
+
+/* Unpack the 16 weight rows at w0 + r * ws (rows past nrows repeat the last one), super-blocks
+ * [b0, b0 + nbs). The quant bytes of a sub-block pair (32 bytes per row: low nibbles sub-block 2k,
+ * high nibbles 2k+1) are transposed 8 x 8 dwords in registers, rows r and r + 8 in the two
+ * 256-bit halves, as avx512-panel.h does for q8_0. */
+static inline void ea512_kpack(const uint8_t *w0, size_t ws, int nrows, int64_t b0, int nbs, ea512_kpanel_t *P) {
+    const block_q4_K *rw[16];
+    for (int r = 0; r < 16; r++) rw[r] = (const block_q4_K *)(w0 + (size_t)(r < nrows ? r : nrows - 1) * ws) + b0;
+    const __m512i m0f = _mm512_set1_epi8(0x0f);
+    const __m512i ilo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), ihi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int b = 0; b < nbs; b++) {
+        for (int r = 0; r < 16; r++) {
+            uint64_t sc, mn;
+            ea_k4_scales64(rw[r][b].scales, &sc, &mn);
+            for (int j = 0; j < 8; j++) P->sc[b][j][r] = (int32_t)(sc >> 8 * j & 0xff);
+            for (int j = 0; j < 8; j++) P->mn[b][j][r] = (int32_t)((mn >> 8 * j & 0xff) * 0x10001u);
+            P->d[b][r] = ea_fp16_to_f32(rw[r][b].d);
+            P->dmin[b][r] = ea_fp16_to_f32(rw[r][b].dmin);
+        }
+        for (int k = 0; k < 4; k++) {
+            __m512i Z[8], t[8], tt[8];
+            for (int r = 0; r < 8; r++)
+                Z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rw[r][b].qs + 32 * k))),
+                                          _mm256_loadu_si256((const __m256i *)(rw[r + 8][b].qs + 32 * k)), 1);
+            for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm512_unpacklo_epi32(Z[2 * i], Z[2 * i + 1]);
+                t[2 * i + 1] = _mm512_unpackhi_epi32(Z[2 * i], Z[2 * i + 1]);
+            }
+            for (int h = 0; h < 2; h++) {
+                tt[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+                tt[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+                tt[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+                tt[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+            }
+            for (int c = 0; c < 4; c++) {
+                const __m512i lo = _mm512_permutex2var_epi64(tt[c], ilo, tt[c + 4]); /* dword c of 16 rows */
+                const __m512i hi = _mm512_permutex2var_epi64(tt[c], ihi, tt[c + 4]); /* dword c + 4 */
+                _mm512_store_si512(P->w[b][2 * k][c], _mm512_and_si512(lo, m0f));
+                _mm512_store_si512(P->w[b][2 * k][c + 4], _mm512_and_si512(hi, m0f));
+                _mm512_store_si512(P->w[b][2 * k + 1][c], _mm512_and_si512(_mm512_srli_epi16(lo, 4), m0f));
+                _mm512_store_si512(P->w[b][2 * k + 1][c + 4], _mm512_and_si512(_mm512_srli_epi16(hi, 4), m0f));
+            }
+        }
+    }
+}
+
+/* per activation row and super-block: d_a, and sub-block j's two bsums as an int16 pair */
+static inline void ea512_kact_side(const block_q8_K *ar, int64_t b0, int nbs, float *da, int32_t (*bs)[8]) {
+    for (int b = 0; b < nbs; b++) {
+        const block_q8_K *ab = &ar[b0 + b];
+        da[b] = ab->d;
+        memcpy(bs[b], ab->bsums, sizeof bs[b]); /* little-endian: bsums[2j] low, bsums[2j+1] high */
+    }
+}
+
+/* the 4 activation bytes at p broadcast to 16 lanes, as one load into a register */
+static inline __m512i ea512k_bcast32(const int8_t *p) {
+    __m512i v;
+    __asm__ volatile("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
+    return v;
+}
+#define EA512K_CHAIN(v) __asm__("" : "+v"(v))
+
+/* R activation rows x NP panels over the segment's nbs super-blocks; writes (add: adds) s */
+static inline __attribute__((always_inline)) void ea512_kpass(const int NP, const int R, const ea512_kpanel_t *const *P,
+                                                              int nbs, const block_q8_K *const *ar, int64_t b0,
+                                                              const float (*da)[EA512_KSEG], const int32_t (*bs)[EA512_KSEG][8],
+                                                              float *y, int64_t lds, const __mmask16 *keep, int add) {
+    __m512 acc[EA512_KPR];
+#pragma GCC unroll 8
+    for (int i = 0; i < R * NP; i++) acc[i] = _mm512_setzero_ps();
+    for (int b = 0; b < nbs; b++) {
+        __m512i isum[EA512_KPR];
+#pragma GCC unroll 8
+        for (int i = 0; i < R * NP; i++) isum[i] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            __m512i t[EA512_KPR];
+#pragma GCC unroll 8
+            for (int i = 0; i < R * NP; i++) t[i] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) {
+                __m512i W[2];
+#pragma GCC unroll 2
+                for (int p = 0; p < NP; p++) W[p] = _mm512_load_si512(P[p]->w[b][j][c]);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) {
+                    const __m512i q4 = ea512k_bcast32(ar[r][b0 + b].qs + 32 * j + 4 * c);
+#pragma GCC unroll 2
+                    for (int p = 0; p < NP; p++) {
+                        t[r * NP + p] = _mm512_dpbusd_epi32(t[r * NP + p], W[p], q4);
+                        EA512K_CHAIN(t[r * NP + p]);
+                    }
+                }
+            }
+#pragma GCC unroll 2
+            for (int p = 0; p < NP; p++) {
+                const __m512i sc = _mm512_load_si512(P[p]->sc[b][j]);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) isum[r * NP + p] = _mm512_add_epi32(isum[r * NP + p], _mm512_mullo_epi32(t[r * NP + p], sc));
+            }
+        }
+#pragma GCC unroll 2
+        for (int p = 0; p < NP; p++) {
+            const __m512 dw = _mm512_load_ps(P[p]->d[b]), dm = _mm512_load_ps(P[p]->dmin[b]);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                __m512i im = _mm512_setzero_si512();
+#pragma GCC unroll 8
+                for (int q = 0; q < 8; q++) im = _mm512_dpwssd_epi32(im, _mm512_load_si512(P[p]->mn[b][q]), _mm512_set1_epi32(bs[r][b][q]));
+                const __m512 dar = _mm512_set1_ps(da[r][b]);
+                const int i = r * NP + p;
+                acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[i]), _mm512_mul_ps(dw, dar), acc[i]);
+                acc[i] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(im), _mm512_mul_ps(dm, dar), acc[i]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int p = 0; p < NP; p++) {
+            float *yp = y + r * lds + 16 * p;
+            __m512 v = acc[r * NP + p];
+            if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(keep[p], yp), v);
+            _mm512_mask_storeu_ps(yp, keep[p], v);
+        }
+}
+
+/* The ea_gemm_fn contract for m >= EA512_KPANEL_MIN_M: rows of a in groups of EA512_KPM, K
+ * segments, 32 (or the last 16) weight rows as two (one) panels, passes of EA512_KPR2 (EA512_KPR)
+ * rows. */
+static inline void ea512_q4K_panel_gemm(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *w, size_t ws,
+                                        const void *a, size_t as) {
+    ea512_kpanel_t PP[2];
+    const ea512_kpanel_t *const P[2] = {&PP[0], &PP[1]};
+    alignas(64) float da[EA512_KPM][EA512_KSEG];
+    alignas(64) int32_t bs[EA512_KPM][EA512_KSEG][8];
+    const int64_t nb = k / QK_K;
+    for (int64_t i00 = 0; i00 < m; i00 += EA512_KPM) {
+        const int64_t mm = m - i00 < EA512_KPM ? m - i00 : EA512_KPM;
+        for (int64_t b0 = 0; b0 < nb; b0 += EA512_KSEG) {
+            const int nbs = nb - b0 < EA512_KSEG ? (int)(nb - b0) : EA512_KSEG;
+            for (int64_t r = 0; r < mm; r++)
+                ea512_kact_side((const block_q8_K *)((const uint8_t *)a + (size_t)(i00 + r) * as), b0, nbs, da[r],
+                                bs[r]);
+            for (int64_t j0 = 0; j0 < n;) {
+                const int NP = n - j0 > 16 ? 2 : 1;
+                __mmask16 keep[2];
+                for (int p = 0; p < NP; p++) {
+                    const int nr = n - j0 - 16 * p < 16 ? (int)(n - j0 - 16 * p) : 16;
+                    keep[p] = (__mmask16)((1u << nr) - 1u);
+                    ea512_kpack((const uint8_t *)w + (size_t)(j0 + 16 * p) * ws, ws, nr, b0, nbs, &PP[p]);
+                }
+                const int RP = NP == 2 ? EA512_KPR2 : EA512_KPR;
+                for (int64_t i0 = 0; i0 < mm; i0 += RP) {
+                    const int R = mm - i0 < RP ? (int)(mm - i0) : RP;
+                    const block_q8_K *ar[EA512_KPR];
+                    for (int r = 0; r < R; r++) ar[r] = (const block_q8_K *)((const uint8_t *)a + (size_t)(i00 + i0 + r) * as);
+                    float *y = s + (i00 + i0) * lds + j0;
+                    const int add = b0 > 0;
+#define EA512_KPASS(np, rr) \
+    ea512_kpass(np, rr, P, nbs, ar, b0, (const float (*)[EA512_KSEG])da[i0], (const int32_t (*)[EA512_KSEG][8])bs[i0], y, lds, keep, add)
+                    if (NP == 2) {
+                        switch (R) {
+                        case 4: EA512_KPASS(2, 4); break;
+                        case 3: EA512_KPASS(2, 3); break;
+                        case 2: EA512_KPASS(2, 2); break;
+                        default: EA512_KPASS(2, 1); break;
+                        }
+                    } else {
+                        switch (R) {
+                        case 8: EA512_KPASS(1, 8); break;
+                        case 7: EA512_KPASS(1, 7); break;
+                        case 6: EA512_KPASS(1, 6); break;
+                        case 5: EA512_KPASS(1, 5); break;
+                        case 4: EA512_KPASS(1, 4); break;
+                        case 3: EA512_KPASS(1, 3); break;
+                        case 2: EA512_KPASS(1, 2); break;
+                        default: EA512_KPASS(1, 1); break;
+                        }
+                    }
+#undef EA512_KPASS
+                }
+                j0 += 16 * NP;
+            }
+        }
+    }
+}
+
+#endif /* EDGEAI_X86_AVX512_KPANEL_H */
