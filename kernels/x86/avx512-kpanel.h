@@ -26,6 +26,7 @@
 #include <string.h>
 #include "../blocks.h"
 #include "kquant-scales.h"
+#include "avx512-transpose.h"
 
 #define EA512_KPANEL_MIN_M 8 /* below this many activation rows avx2-kquant.h's 4-row template runs */
 #define EA512_KSEG 2         /* super-blocks per K segment: two panels of 2 x 4.6 KiB (L1) */
@@ -42,13 +43,16 @@ typedef struct {
 
 /* Unpack the 16 weight rows at w0 + r * ws (rows past nrows repeat the last one), super-blocks
  * [b0, b0 + nbs). The quant bytes of a sub-block pair (32 bytes per row: low nibbles sub-block 2k,
- * high nibbles 2k+1) are transposed 8 x 8 dwords in registers, rows r and r + 8 in the two
- * 256-bit halves, as avx512-panel.h does for q8_0. */
+ * high nibbles 2k+1) are transposed in registers (avx512-transpose.h), as avx512-panel.h does for
+ * q8_0. */
 static inline void ea512_kpack(const uint8_t *w0, size_t ws, int nrows, int64_t b0, int nbs, ea512_kpanel_t *P) {
     const block_q4_K *rw[16];
-    for (int r = 0; r < 16; r++) rw[r] = (const block_q4_K *)(w0 + (size_t)(r < nrows ? r : nrows - 1) * ws) + b0;
+    const uint8_t *rq[16]; /* row r's quant bytes of super-block b0 */
+    for (int r = 0; r < 16; r++) {
+        rw[r] = (const block_q4_K *)(w0 + (size_t)(r < nrows ? r : nrows - 1) * ws) + b0;
+        rq[r] = rw[r]->qs;
+    }
     const __m512i m0f = _mm512_set1_epi8(0x0f);
-    const __m512i ilo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), ihi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
     for (int b = 0; b < nbs; b++) {
         for (int r = 0; r < 16; r++) {
             uint64_t sc, mn;
@@ -59,28 +63,15 @@ static inline void ea512_kpack(const uint8_t *w0, size_t ws, int nrows, int64_t 
             P->dmin[b][r] = ea_fp16_to_f32(rw[r][b].dmin);
         }
         for (int k = 0; k < 4; k++) {
-            __m512i Z[8], t[8], tt[8];
-            for (int r = 0; r < 8; r++)
-                Z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rw[r][b].qs + 32 * k))),
-                                          _mm256_loadu_si256((const __m256i *)(rw[r + 8][b].qs + 32 * k)), 1);
-            for (int i = 0; i < 4; i++) {
-                t[2 * i] = _mm512_unpacklo_epi32(Z[2 * i], Z[2 * i + 1]);
-                t[2 * i + 1] = _mm512_unpackhi_epi32(Z[2 * i], Z[2 * i + 1]);
-            }
-            for (int h = 0; h < 2; h++) {
-                tt[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
-                tt[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
-                tt[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-                tt[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-            }
-            for (int c = 0; c < 4; c++) {
-                const __m512i lo = _mm512_permutex2var_epi64(tt[c], ilo, tt[c + 4]); /* dword c of 16 rows */
-                const __m512i hi = _mm512_permutex2var_epi64(tt[c], ihi, tt[c + 4]); /* dword c + 4 */
-                _mm512_store_si512(P->w[b][2 * k][c], _mm512_and_si512(lo, m0f));
-                _mm512_store_si512(P->w[b][2 * k][c + 4], _mm512_and_si512(hi, m0f));
-                _mm512_store_si512(P->w[b][2 * k + 1][c], _mm512_and_si512(_mm512_srli_epi16(lo, 4), m0f));
-                _mm512_store_si512(P->w[b][2 * k + 1][c + 4], _mm512_and_si512(_mm512_srli_epi16(hi, 4), m0f));
-            }
+            /* column c: bytes 4c..4c+3 of the pair's 32 in the 16 rows; low nibbles sub-block 2k, high 2k + 1 */
+#define EA512_K4_EMIT(c, v)                                                                          \
+    do {                                                                                             \
+        const __m512i v_ = (v);                                                                      \
+        _mm512_store_si512(P->w[b][2 * k][c], _mm512_and_si512(v_, m0f));                            \
+        _mm512_store_si512(P->w[b][2 * k + 1][c], _mm512_and_si512(_mm512_srli_epi16(v_, 4), m0f)); \
+    } while (0)
+            EA512_TRANSPOSE16X8(rq, (size_t)b * sizeof(block_q4_K) + 32 * k, EA512_K4_EMIT);
+#undef EA512_K4_EMIT
         }
     }
 }

@@ -23,6 +23,7 @@
 #define EDGEAI_X86_AVX512_PANEL_H
 
 #include "avx512-stream.h"
+#include "avx512-transpose.h"
 
 #define EA512_PANEL_MIN_M 8 /* below this many activation rows the stream engine is faster */
 #define EA512_PSEG 16       /* blocks per K segment: two panels of 16 x 640 B = 20 KiB (L1) */
@@ -40,7 +41,7 @@ typedef struct {
  * gathered (a vpgatherdd per 4-byte column): same bytes, and on Zen 4 the gather pack was 13-24%
  * of a tile's time (C harness, weights in cache: q4_0 64 x 128 x 2048 287 -> 328 GOPS with the
  * pack skipped; q8_0 32 x 128 x 288, the terrain UNet's 32-channel conv tile, 208 -> 276). With
- * the transposes: 287 -> 308 and 208 -> 246 GOPS; 64 x 4096 x 4096 from memory, q4_0 237 -> 266,
+ * the transposes (avx512-transpose.h): 287 -> 308 and 208 -> 246 GOPS; 64 x 4096 x 4096 from memory, q4_0 237 -> 266,
  * q8_0 197 -> 239. The d | m header stays one gather per block. */
 static inline void ea512_pack(const ea512_fmt *f, const uint8_t *w0, size_t ws, int nrows, int64_t b0, int nbs,
                               ea512_panel_t *P) {
@@ -78,29 +79,10 @@ static inline void ea512_pack(const ea512_fmt *f, const uint8_t *w0, size_t ws, 
                 _mm512_store_si512(P->w[b][c + 4], _mm512_and_si512(_mm512_srli_epi16(u[c], 4), m0f));
             }
         } else {
-            /* 32 quant bytes per row. Z[r] = row r | row r + 8 (256-bit halves); an 8 x 8 dword
-             * transpose in both halves (unpack 32, unpack 64, then 128-bit lanes joined by vpermt2q)
-             * leaves dword c of rows 0..15, in order, in out[c] */
-            __m512i Z[8], t[8], tt[8];
-            for (int r = 0; r < 8; r++)
-                Z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(rq[r] + q))),
-                                          _mm256_loadu_si256((const __m256i *)(rq[r + 8] + q)), 1);
-            for (int i = 0; i < 4; i++) {
-                t[2 * i] = _mm512_unpacklo_epi32(Z[2 * i], Z[2 * i + 1]);     /* per lane: r0 r1 dwords 0, 1 */
-                t[2 * i + 1] = _mm512_unpackhi_epi32(Z[2 * i], Z[2 * i + 1]); /* dwords 2, 3 */
-            }
-            for (int h = 0; h < 2; h++) { /* rows 0-3 and 4-7 of each half: per lane dword c of 4 rows */
-                tt[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
-                tt[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
-                tt[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-                tt[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-            }
-            /* tt[c] lanes: dword c of rows 0-3, c + 4 of 0-3, c of 8-11, c + 4 of 8-11; tt[c + 4]: rows 4-7, 12-15 */
-            const __m512i ilo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), ihi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-            for (int c = 0; c < 4; c++) {
-                _mm512_store_si512(P->w[b][c], _mm512_xor_si512(_mm512_permutex2var_epi64(tt[c], ilo, tt[c + 4]), m80));
-                _mm512_store_si512(P->w[b][c + 4], _mm512_xor_si512(_mm512_permutex2var_epi64(tt[c], ihi, tt[c + 4]), m80));
-            }
+            /* 32 quant bytes per row, transposed: column c = dword c of rows 0..15 */
+#define EA512_Q8_EMIT(c, v) _mm512_store_si512(P->w[b][c], _mm512_xor_si512((v), m80))
+            EA512_TRANSPOSE16X8(rq, q, EA512_Q8_EMIT);
+#undef EA512_Q8_EMIT
         }
     }
 }
