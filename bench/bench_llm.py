@@ -1,7 +1,8 @@
 """LLM speed and memory: prefill / decode tokens per second, time to first token, peak RSS.
 
 Models: the real SmolLM2-135M-Instruct GGUF (Q4_1 + Q8_0) and random-weight models of TinyLlama-1.1B
-shape in Q4_0 and Q8_0 (written once with edgeai's GGUF writer into the cache), at 1 and 2 threads.
+shape in Q4_0 and Q8_0 (the issue's rows) and Q4_K (the format of most downloaded GGUFs; no target),
+written once with edgeai's GGUF writer into the cache, at 1 and 2 threads.
 Each measurement runs in a fresh subprocess so peak RSS is its own. llama-cpp-python, if installed,
 runs the same GGUF in the same way and the ratio is printed.
 
@@ -44,7 +45,16 @@ TINYLLAMA = dict(n_layer=22, d=2048, n_head=32, n_kv=4, ff=5632, vocab=32000, ct
 # ---- random TinyLlama-shape GGUF ------------------------------------------------------------------
 
 def _random_blocks(rng, rows, k, fmt):
-    """Random q4_0 / q8_0 bytes with small fp16 scales: the kernels' cost without 4 GB of floats."""
+    """Random q4_0 / q8_0 / q4_K bytes with small fp16 scales: the kernels' cost without 4 GB of floats."""
+    if fmt == "q4_K":
+        # 144-byte super-blocks: d, dmin, 12 bytes of 6-bit scales / mins, 128 bytes of nibbles.
+        # w = d sc q - dmin m with sc, m, q uniform: mean 31.5 (d 7.5 - dmin), so dmin = 7.5 d centres
+        # the weights; |w| stays near q4_0's
+        nsb = k // 256
+        blk = np.empty((rows, nsb, 144), np.uint8)
+        blk[..., 4:] = rng.integers(0, 256, (rows, nsb, 140), dtype=np.uint8)
+        blk[..., :4] = np.tile(np.array([6e-5, 4.5e-4], np.float16), (rows, nsb, 1)).view(np.uint8).reshape(rows, nsb, 4)
+        return blk.reshape(-1)
     nb = k // 32
     if fmt == "q4_0":
         blk = np.empty((rows, nb, 18), np.uint8)
@@ -341,7 +351,7 @@ def main() -> int:
     if not args.quick:
         cache = _env.CACHE_DIR / "bench"
         cache.mkdir(parents=True, exist_ok=True)
-        for fmt in ("q4_0", "q8_0"):
+        for fmt in ("q4_0", "q8_0", "q4_K"):
             models.append((f"TinyLlama-1.1B shape {fmt.upper()} (random)", tinyllama_gguf(fmt, cache), 64, 32))
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
