@@ -17,7 +17,7 @@
 void ea_gemm_q4_K_q8_K__avx512vnni(int64_t k, int64_t m, int64_t n, float *s, int64_t lds, const void *w,
                                  size_t ws, const void *a, size_t as) {
     if (m >= EA512_KPANEL_MIN_M)
-        ea512_q4K_panel_gemm(k, m, n, s, lds, w, ws, a, as);
+        ea512_kpanel_gemm(EA512K_Q4K, k, m, n, s, lds, w, ws, a, as);
     else
         EA256_KQ_GEMM(ea256_q4K_rows, block_q4_K, k, m, n, s, lds, w, ws, a, as);
 }
