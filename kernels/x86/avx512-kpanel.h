@@ -28,7 +28,8 @@
 #include <string.h>
 #include "../blocks.h"
 #include "kquant-scales.h"
-#include "avx512-transpose.h"
+#include "avx512-panel.h"  /* ea512_bcast32, EA512_CHAIN, ea512_store_tile, and the transpose */
+#include "avx512-kquant.h" /* ea512_q6K_quants */
 
 #define EA512_KPANEL_MIN_M 8 /* below this many activation rows avx2-kquant.h's 4-row template runs */
 #define EA512_KSEG 2         /* super-blocks per K segment: two panels of ~11 KiB (L1) */
@@ -81,27 +82,20 @@ static inline void ea512_kpack_q4K(const uint8_t *w0, size_t ws, int nrows, int6
 }
 
 /* q6_K: the 16 rows' 6-bit quants (0..63; the -32 offset goes through the bsums) are rebuilt in
- * element order, 64 at a time as avx512-kquant.h does, into a 16 x 256 byte buffer, then
+ * element order (ea512_q6K_quants, avx512-kquant.h) into a 16 x 256 byte buffer, then
  * transposed 32 bytes at a time: chunk x = elements 4x..4x+3, in sub-block x / 4 of 16 elements. */
 static inline void ea512_kpack_q6K(const uint8_t *w0, size_t ws, int nrows, int64_t b0, int nbs, ea512_kpanel_t *P) {
     const block_q6_K *rw[16];
     for (int r = 0; r < 16; r++) rw[r] = (const block_q6_K *)(w0 + (size_t)(r < nrows ? r : nrows - 1) * ws) + b0;
-    const __m512i m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(0x03);
     alignas(64) uint8_t q[16][QK_K];
     const uint8_t *rq[16];
     for (int r = 0; r < 16; r++) rq[r] = q[r];
     for (int b = 0; b < nbs; b++) {
         for (int r = 0; r < 16; r++) {
             const block_q6_K *x = &rw[r][b];
-            for (int h = 0; h < 2; h++) {
-                const __m512i L = _mm512_loadu_si512(x->ql + 64 * h);
-                const __m256i H = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
-                /* bytes 0..31: qh (high bits of elements 0..31), 32..63: qh >> 2 (elements 32..63) */
-                const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(H), _mm256_srli_epi16(H, 2), 1);
-                _mm512_store_si512(q[r] + 128 * h, _mm512_or_si512(_mm512_and_si512(L, m0f), _mm512_slli_epi16(_mm512_and_si512(hz, m03), 4)));
-                _mm512_store_si512(q[r] + 128 * h + 64, _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m0f),
-                                                                         _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hz, 4), m03), 4)));
-            }
+            __m512i Q[4];
+            ea512_q6K_quants(x, Q);
+            for (int i = 0; i < 4; i++) _mm512_store_si512(q[r] + 64 * i, Q[i]);
             for (int j = 0; j < 16; j++) P->sc[b][j][r] = x->scales[j];
             for (int p = 0; p < 8; p++)
                 P->mn[b][p][r] = (int32_t)((uint32_t)(uint16_t)(int16_t)x->scales[2 * p] | (uint32_t)(uint16_t)(int16_t)x->scales[2 * p + 1] << 16);
@@ -125,13 +119,6 @@ static inline void ea512_kact_side(const block_q8_K *ar, int64_t b0, int nbs, fl
     }
 }
 
-/* the 4 activation bytes at p broadcast to 16 lanes, as one load into a register */
-static inline __m512i ea512k_bcast32(const int8_t *p) {
-    __m512i v;
-    __asm__ volatile("vpbroadcastd %1, %0" : "=v"(v) : "m"(*(const int32_t *)p));
-    return v;
-}
-#define EA512K_CHAIN(v) __asm__("" : "+v"(v))
 
 /* R activation rows x NP panels over the segment's nbs super-blocks; writes (add: adds) s */
 static inline __attribute__((always_inline)) void ea512_kpass(const int FMT, const int NP, const int R, const ea512_kpanel_t *const *P,
@@ -157,11 +144,11 @@ static inline __attribute__((always_inline)) void ea512_kpass(const int FMT, con
                 for (int p = 0; p < NP; p++) W[p] = _mm512_load_si512(P[p]->w[b][NCH * j + c]);
 #pragma GCC unroll 8
                 for (int r = 0; r < R; r++) {
-                    const __m512i q4 = ea512k_bcast32(ar[r][b0 + b].qs + 4 * (NCH * j + c));
+                    const __m512i q4 = ea512_bcast32((const uint8_t *)ar[r][b0 + b].qs + 4 * (NCH * j + c));
 #pragma GCC unroll 2
                     for (int p = 0; p < NP; p++) {
                         t[r * NP + p] = _mm512_dpbusd_epi32(t[r * NP + p], W[p], q4);
-                        EA512K_CHAIN(t[r * NP + p]);
+                        EA512_CHAIN(t[r * NP + p]);
                     }
                 }
             }
@@ -193,15 +180,7 @@ static inline __attribute__((always_inline)) void ea512_kpass(const int FMT, con
             }
         }
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-        for (int p = 0; p < NP; p++) {
-            float *yp = y + r * lds + 16 * p;
-            __m512 v = acc[r * NP + p];
-            if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(keep[p], yp), v);
-            _mm512_mask_storeu_ps(yp, keep[p], v);
-        }
+    ea512_store_tile(NP, R, acc, y, lds, keep, add);
 }
 
 /* The ea_gemm_fn contract for m >= EA512_KPANEL_MIN_M: rows of a in groups of EA512_KPM, K

@@ -15,9 +15,23 @@
 #include <immintrin.h>
 #include "../blocks.h"
 
+/* the 256 6-bit quants (0..63, unsigned; the -32 offset is the caller's) of a q6_K super-block in
+ * element order, 64 per zmm; shared with avx512-kpanel.h's pack */
+static inline __attribute__((always_inline)) void ea512_q6K_quants(const block_q6_K *x, __m512i Q[4]) {
+    const __m512i m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(0x03);
+    for (int h = 0; h < 2; h++) {
+        const __m512i L = _mm512_loadu_si512(x->ql + 64 * h);
+        const __m256i H = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+        /* bytes 0..31: qh (high bits of elements 0..31), 32..63: qh >> 2 (elements 32..63) */
+        const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(H), _mm256_srli_epi16(H, 2), 1);
+        Q[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m0f), _mm512_slli_epi16(_mm512_and_si512(hz, m03), 4));
+        Q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m0f),
+                                       _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hz, 4), m03), 4));
+    }
+}
+
 static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
-    const __m512i m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(0x03);
     /* lane l of the scale vector of 64 elements starting at sub-block 4q: 4q + l / 4 */
     const __m512i ix0 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m512i four = _mm512_set1_epi32(4);
@@ -28,15 +42,9 @@ static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, in
     for (int64_t b = 0; b < nb; b++) {
         const __m512i sc32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w[b].scales));
         __m512i Q[4], S[4];
+        ea512_q6K_quants(&w[b], Q);
         __m512i ix = ix0;
         for (int h = 0; h < 2; h++) {
-            const __m512i L = _mm512_loadu_si512(w[b].ql + 64 * h);
-            const __m256i H = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
-            /* bytes 0..31: qh (high bits of elements 0..31), 32..63: qh >> 2 (elements 32..63) */
-            const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(H), _mm256_srli_epi16(H, 2), 1);
-            Q[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m0f), _mm512_slli_epi16(_mm512_and_si512(hz, m03), 4));
-            Q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m0f),
-                                           _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hz, 4), m03), 4));
             S[2 * h] = _mm512_permutexvar_epi32(ix, sc32);
             ix = _mm512_add_epi32(ix, four);
             S[2 * h + 1] = _mm512_permutexvar_epi32(ix, sc32);

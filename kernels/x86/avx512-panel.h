@@ -168,17 +168,11 @@ static inline __attribute__((always_inline)) void ea512_micro(const ea512_fmt *f
     }
 }
 
-/* one pass: rows i0 .. i0 + R - 1 of the PM group against NP panels, added into s */
-static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f, const int NP, const int R,
-                                                             const ea512_panel_t *const *P, int nbs, const uint8_t *const *aq,
-                                                             const float (*da)[EA512_PSEG], const int32_t (*ex)[EA512_PSEG],
-                                                             float *y, int64_t lds, const __mmask16 *keep, int add) {
-    __m512 acc[2 * EA512_PR2 > EA512_PR ? 2 * EA512_PR2 : EA512_PR];
-#pragma GCC unroll 12
-    for (int i = 0; i < R * NP; i++) acc[i] = _mm512_setzero_ps();
-    ea512_micro(f, NP, R, P, nbs, aq, f->AB, da, ex, acc);
-    /* unrolled, so acc stays in registers: as a loop, gcc kept acc in memory and stored all of it
-     * after every block of the micro-kernel (C harness, Zen 4: ~5% of a tile) */
+/* y[r * lds + 16 p + l] (=, or += when add) acc[r * NP + p] lane l, lanes under keep[p]; shared with
+ * avx512-kpanel.h. Unrolled, so acc stays in registers: as a loop, gcc kept acc in memory and
+ * stored all of it after every block of the micro-kernel (C harness, Zen 4: ~5% of a tile). */
+static inline __attribute__((always_inline)) void ea512_store_tile(const int NP, const int R, const __m512 *acc, float *y,
+                                                                   int64_t lds, const __mmask16 *keep, int add) {
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
@@ -188,6 +182,18 @@ static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f,
             if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(keep[p], yp), v);
             _mm512_mask_storeu_ps(yp, keep[p], v);
         }
+}
+
+/* one pass: rows i0 .. i0 + R - 1 of the PM group against NP panels, added into s */
+static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f, const int NP, const int R,
+                                                             const ea512_panel_t *const *P, int nbs, const uint8_t *const *aq,
+                                                             const float (*da)[EA512_PSEG], const int32_t (*ex)[EA512_PSEG],
+                                                             float *y, int64_t lds, const __mmask16 *keep, int add) {
+    __m512 acc[2 * EA512_PR2 > EA512_PR ? 2 * EA512_PR2 : EA512_PR];
+#pragma GCC unroll 12
+    for (int i = 0; i < R * NP; i++) acc[i] = _mm512_setzero_ps();
+    ea512_micro(f, NP, R, P, nbs, aq, f->AB, da, ex, acc);
+    ea512_store_tile(NP, R, acc, y, lds, keep, add);
 }
 
 #define EA512_PM 64 /* activation rows whose per-block side data is prepared at once */
