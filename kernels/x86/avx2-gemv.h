@@ -273,9 +273,13 @@ static inline __attribute__((always_inline)) __m256 ea256_gemv_pair_tail(const i
 
 /* Prefetch distance (bytes ahead in the row): the hardware prefetcher alone leaves the kernel at
  * ~70% of the streaming-read rate from DRAM; 1-2 KiB ahead brings it to ~85-90% (Zen 3, measured).
- * A file may set its own before including this one (avx512-gemv.h does). */
+ * EA256_GEMV_PF8 is q8_0's (default: the same). A file may set its own before including this one
+ * (avx512-gemv.h does). */
 #ifndef EA256_GEMV_PF
 #define EA256_GEMV_PF 1536
+#endif
+#ifndef EA256_GEMV_PF8
+#define EA256_GEMV_PF8 EA256_GEMV_PF
 #endif
 
 /* one weight row: nb / 8 full groups, then nt = nb % 8 tail blocks (a constant per instantiation).
@@ -292,7 +296,8 @@ static inline __attribute__((always_inline)) float ea256_gemv_row(const int fmt,
         const uint8_t *wg = w + g * 8 * WB;
         /* a group is 144 (q4_0), 160 (q4_1) or 272 (q8_0) bytes: 3 to 5 cache lines */
 #pragma GCC unroll 5
-        for (int l = 0; l < (8 * WB + 63) / 64; l++) _mm_prefetch((const char *)wg + EA256_GEMV_PF + 64 * l, _MM_HINT_T0);
+        for (int l = 0; l < (8 * WB + 63) / 64; l++)
+            _mm_prefetch((const char *)wg + (fmt == EA256_Q8_0 ? EA256_GEMV_PF8 : EA256_GEMV_PF) + 64 * l, _MM_HINT_T0);
         const __m256i sums = ea256_gemv_group(fmt, wg, P, a + g * 8 * AB, g, 8);
         __m256 dw, mw;
         if (fmt == EA256_Q4_1) ea256_gather_dm8(wg, &dw, &mw);

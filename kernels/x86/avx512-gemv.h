@@ -19,12 +19,18 @@
 #ifndef EDGEAI_X86_AVX512_GEMV_H
 #define EDGEAI_X86_AVX512_GEMV_H
 
-/* Prefetch 3 KiB ahead, not avx2-gemv.h's 1.5: TinyLlama-shape Q4_0 GEMVs over 2 MiB pages
- * (Sapphire Rapids, 2 cores) streamed 26.3-26.5 GB/s at 1.5 KiB, 27.4-28.4 at 3, 26.2-27.0 at
- * 4.5-6 and 24.5-25.0 at 0.75 (2 threads; 1 thread +1-2% at 3 KiB); on Zen 4, 4 KiB measured
- * within the run-to-run spread of 3. Set before avx2-gemm.h pulls in avx2-gemv.h, so only the
- * AVX-512 kernels take it. */
-#define EA256_GEMV_PF 3072
+/* Prefetch 6 KiB ahead for the 4-bit formats and 8 KiB for q8_0, not avx2-gemv.h's 1.5 KiB.
+ * Zen 4 (EPYC, 1 thread, cold copies on 2 MiB pages, 29-31 GB/s streaming read), C harness,
+ * same process, by prefetch distance 3 / 4 / 6 / 8 KiB (% of the streaming read):
+ *   q4_0 4096 x 4096  73-74 / 79-81 / 81-86 / 78;   q4_0 2048 x 5632  79-82 / 79-80 / 85-92 / 79-81
+ *   q4_1 4096 x 4096  75-85 / 80-89 / 87-93 / 78-90; q4_1 576 x 1536  70-72 / 75-76 / 80-81 / 78-79
+ *   q8_0 4096 x 4096  76-77 / 79-81 / 84 / 89-91 (10-16 KiB: 85-90)
+ * With the other core running the same GEMV (memory shared) every distance from 3 to 7 KiB gave
+ * the same rate within the spread. On Sapphire Rapids (2 cores) 3 KiB had measured best, 4.5-6
+ * ~4% lower, but that was the two-rows-per-zmm GEMV this file no longer holds; not re-measured.
+ * Set before avx2-gemm.h pulls in avx2-gemv.h, so only the AVX-512 kernels take it. */
+#define EA256_GEMV_PF 6144
+#define EA256_GEMV_PF8 8192
 #include "avx2-gemm.h" /* ea256_gemv and its prep, with EA256_VNNI set by the AVX-512 VNNI flags */
 
 #if !EA256_VNNI
