@@ -35,7 +35,7 @@
 #define EA512_KSEG 2         /* super-blocks per K segment: two panels of ~11 KiB (L1) */
 #define EA512_KPR 8          /* activation rows per pass over one panel */
 #define EA512_KPR2 4         /* activation rows per pass over two panels */
-#define EA512_KPM 64         /* activation rows whose per-super-block side data is prepared at once */
+#define EA512_KPM 128        /* activation rows whose per-super-block side data is prepared at once (EA512_PM) */
 
 enum { EA512K_Q4K, EA512K_Q6K };
 
@@ -212,6 +212,8 @@ static inline __attribute__((always_inline)) void ea512_kpanel_gemm(const int FM
                         ea512_kpack_q4K((const uint8_t *)w + (size_t)(j0 + 16 * p) * ws, ws, nr, b0, nbs, &PP[p]);
                 }
                 const int RP = NP == 2 ? EA512_KPR2 : EA512_KPR;
+                ea512_prefetch_next((const uint8_t *)w, ws, n, j0, NP, b0, nb, EA512_KSEG,
+                                    FMT == EA512K_Q6K ? (int)sizeof(block_q6_K) : (int)sizeof(block_q4_K));
                 for (int64_t i0 = 0; i0 < mm; i0 += RP) {
                     const int R = mm - i0 < RP ? (int)(mm - i0) : RP;
                     const block_q8_K *ar[EA512_KPR];

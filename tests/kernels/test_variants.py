@@ -55,6 +55,10 @@ NB_SET = [1, 3] if QUICK else [1, 2, 3, 9]   # K in blocks of the format (K-quan
 # (K = 33024 for the 32-element formats) is past what the grouped GEMV's stack prep holds
 # (K <= 32768, avx2-gemv.h), so the GEMV falls back to its per-block path.
 LONG_K = [] if QUICK else [(260, 17, (1, 9)), (1032, 3, (1,))]  # (blocks, N, M values)
+# Tall tiles: the matmul driver cuts M into tiles of 128 rows for the avx512vnni GEMMs
+# (EA_MB_AVX512VNNI) and of 64 for the others, so M = 130 ends in a 2-row tile. (Their panels'
+# own 128-row groups, past what a driver tile holds, are reached by the C driver, tests/c.)
+TALL_M = [] if QUICK else [(3, 33, (130,))]  # (blocks, N, M values)
 
 
 def random_weights(fmt, n, k, rng):
@@ -161,6 +165,7 @@ def test_matmul_variant_matches_reference(variant):
     else:
         shapes = [(unit * nbk, n, M_SET) for nbk in NB_SET for n in N_SET]
         shapes += [((nbk // 8 if unit == 256 else nbk) * unit, n, ms) for nbk, n, ms in LONG_K]
+        shapes += [(unit * nbk, n, ms) for nbk, n, ms in TALL_M]
     for k, n, ms in shapes:
         w = random_weights(fmt, n, k, rng)
         wd = _dequant_weights(w)
