@@ -30,6 +30,44 @@ static inline __attribute__((always_inline)) void ea512_q6K_quants(const block_q
     }
 }
 
+/* q6_K, one activation row (the decode GEMV): the C = 1 case of ea512_q6K_rows did 4 vpmulld per
+ * super-block (int32 sums times the scales) and one horizontal sum for the -32 offset. Here
+ * vpmaddubsw (6-bit quants 0..63 x int8: pairs within +-16128, no saturation) and vpdpwssd against
+ * the int16 scales (vpermw, one per 64 elements) give the scaled int32 sums, in two chains; the
+ * offset enters the first chain as vpmaddwd(32 scale, -bsums) (|32 scale| <= 4096, |bsum| <= 2048).
+ * C harness, Zen 4, 1 thread, same process, old -> new: 2048 x 2048 from L1 18.5-20.6 -> 30 GB/s;
+ * from memory 4096 x 4096 19.4-20.0 -> 25.4-25.8 GB/s (66% -> 85-87% of the streaming read),
+ * 32000 x 2048 (an output head) 18.7-18.9 -> 24.5-24.8. Integer sums are the same. */
+static inline __attribute__((always_inline)) float ea512_q6K_row1(int64_t nb, const block_q6_K *w, const block_q8_K *a) {
+    /* int16 lane l of the scale vector of 64 elements starting at sub-block 4q: 4q + l / 8 */
+    const __m512i ix0 = _mm512_set_epi64(0x0003000300030003LL, 0x0003000300030003LL, 0x0002000200020002LL, 0x0002000200020002LL,
+                                         0x0001000100010001LL, 0x0001000100010001LL, 0x0000000000000000LL, 0x0000000000000000LL);
+    const __m512i four = _mm512_set1_epi16(4);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        /* 16 int8 scales as int16, in both 256-bit halves' reach of vpermw */
+        const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales)));
+        __m512i Q[4];
+        ea512_q6K_quants(&w[b], Q);
+        const block_q8_K *ab = &a[b];
+        /* -32 sum_j scale_j bsum_j: the bsums against -32 scale, int32 lanes 0-7 */
+        __m512i i0 = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm512_castsi512_si256(_mm512_slli_epi16(sc16, 5)),
+                                                              _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)ab->bsums))));
+        __m512i i1 = _mm512_setzero_si512();
+        __m512i ix = ix0;
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) {
+            const __m512i S = _mm512_permutexvar_epi16(ix, sc16);
+            ix = _mm512_add_epi16(ix, four);
+            const __m512i p = _mm512_maddubs_epi16(Q[q], _mm512_loadu_si512(ab->qs + 64 * q));
+            if (q & 1) i1 = _mm512_dpwssd_epi32(i1, p, S);
+            else i0 = _mm512_dpwssd_epi32(i0, p, S);
+        }
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), _mm512_set1_ps(ea_fp16_to_f32(w[b].d) * ab->d), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
 static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
     /* lane l of the scale vector of 64 elements starting at sub-block 4q: 4q + l / 4 */
@@ -39,6 +77,10 @@ static inline __attribute__((always_inline)) void ea512_q6K_rows(const int C, in
     float corr[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma GCC unroll 4
     for (int r = 0; r < C; r++) acc[r] = _mm512_setzero_ps();
+    if (C == 1) {
+        out[0] = ea512_q6K_row1(nb, w, a[0]);
+        return;
+    }
     for (int64_t b = 0; b < nb; b++) {
         const __m512i sc32 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w[b].scales));
         __m512i Q[4], S[4];
