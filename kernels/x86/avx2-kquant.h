@@ -52,6 +52,13 @@ static inline int32_t ea256_k4_msum(__m256i mn16, const int16_t *bsums) {
     return _mm_cvtsi128_si32(s);
 }
 
+/* q5_K: bit `bit` of every byte of qh moved to bit 4 */
+static inline __attribute__((always_inline)) __m256i ea256_k5_bit(__m256i qh, const int bit) {
+    /* 16-bit shifts: the mask drops what crossed from the neighbouring byte */
+    const __m256i x = bit <= 4 ? _mm256_slli_epi16(qh, 4 - bit) : _mm256_srli_epi16(qh, bit - 4);
+    return _mm256_and_si256(x, _mm256_set1_epi8(0x10));
+}
+
 /* q4_K with one activation row (the decode GEMV): the same products as ea256_q4K_rows, with less
  * work around them, which the C = 1 loop is bound by (from L1 it ran at 19 GB/s of weights on Zen 4):
  *   - each sub-block scale goes to the products as the int16 pair (sc, sc) of a dword, stored once
@@ -63,40 +70,50 @@ static inline int32_t ea256_k4_msum(__m256i mn16, const int16_t *bsums) {
  * C harness, Zen 4, 1 thread, same process, old -> new: avx512vnni build 2048 x 2048 from L1 18.8 ->
  * 24.0 GB/s, 4096 x 4096 and 2048 x 5632 from memory 16.3 -> 23.4-23.8 GB/s (52-53% -> 75-77% of
  * the streaming read); avx2 build 17.9 -> 21.3 from L1, 17.5 -> 21.3 from memory (not measured on
- * an AVX2-only CPU). Integer sums are the same; the float sum order differs. */
-static inline __attribute__((always_inline)) float ea256_q4K_row1(int64_t nb, const block_q4_K *w, const block_q8_K *a) {
+ * an AVX2-only CPU). Integer sums are the same; the float sum order differs.
+ * ea256_k45_sblock is one super-block of it (qh5 NULL) or of ea256_q5K_row1: acc += d d_a sum(sc q a)
+ * (8 lanes), macc += dmin d_a sum(m bsums). */
+static inline __attribute__((always_inline)) void ea256_k45_sblock(const uint8_t *scales, const uint8_t *qs,
+                                                                   const uint8_t *qh5, ea_fp16 d, ea_fp16 dmin,
+                                                                   const block_q8_K *ab, __m256 *acc, __m256 *macc) {
     const __m256i m0f = _mm256_set1_epi8(0x0f);
-    __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        uint64_t sc, mn;
-        ea_k4_scales64(w[b].scales, &sc, &mn);
-        alignas(32) int32_t sc2[8]; /* dword j: sub-block j's scale in both int16 halves */
-        const __m128i s16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc));
-        _mm256_store_si256((__m256i *)sc2, _mm256_set_m128i(_mm_unpackhi_epi16(s16, s16), _mm_unpacklo_epi16(s16, s16)));
-        __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
+    uint64_t sc, mn;
+    ea_k4_scales64(scales, &sc, &mn);
+    alignas(32) int32_t sc2[8]; /* dword j: sub-block j's scale in both int16 halves */
+    const __m128i s16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc));
+    _mm256_store_si256((__m256i *)sc2, _mm256_set_m128i(_mm_unpackhi_epi16(s16, s16), _mm_unpacklo_epi16(s16, s16)));
+    const __m256i qh = qh5 ? _mm256_loadu_si256((const __m256i *)qh5) : _mm256_setzero_si256();
+    __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
 #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) {
-            /* 32 bytes: low nibbles = sub-block 2g, high nibbles = sub-block 2g + 1 */
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
-            const __m256i lo = _mm256_and_si256(v, m0f), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m0f);
-            const int8_t *aq = a[b].qs + 64 * g;
-            const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
-            const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
-            const __m256i s0 = _mm256_set1_epi32(sc2[2 * g]), s1 = _mm256_set1_epi32(sc2[2 * g + 1]);
-#if EA256_KVNNI
-            if (g & 1) i1 = ea256_dpwssd(ea256_dpwssd(i1, p0, s0), p1, s1);
-            else i0 = ea256_dpwssd(ea256_dpwssd(i0, p0, s0), p1, s1);
-#else
-            const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
-            if (g & 1) i1 = _mm256_add_epi32(i1, t);
-            else i0 = _mm256_add_epi32(i0, t);
-#endif
+    for (int g = 0; g < 4; g++) {
+        /* 32 bytes: low nibbles = sub-block 2g, high nibbles = sub-block 2g + 1 (q5_K: + the fifth bits) */
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * g));
+        __m256i lo = _mm256_and_si256(v, m0f), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m0f);
+        if (qh5) {
+            lo = _mm256_or_si256(lo, ea256_k5_bit(qh, 2 * g));
+            hi = _mm256_or_si256(hi, ea256_k5_bit(qh, 2 * g + 1));
         }
-        const __m256i mp = _mm256_madd_epi16(ea256_k4_mins16(mn), _mm256_loadu_si256((const __m256i *)a[b].bsums));
-        const float ad = a[b].d;
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), _mm256_set1_ps(_cvtsh_ss(w[b].d) * ad), acc);
-        macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mp), _mm256_set1_ps(_cvtsh_ss(w[b].dmin) * ad), macc);
+        const int8_t *aq = ab->qs + 64 * g;
+        const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
+        const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
+        const __m256i s0 = _mm256_set1_epi32(sc2[2 * g]), s1 = _mm256_set1_epi32(sc2[2 * g + 1]);
+#if EA256_KVNNI
+        if (g & 1) i1 = ea256_dpwssd(ea256_dpwssd(i1, p0, s0), p1, s1);
+        else i0 = ea256_dpwssd(ea256_dpwssd(i0, p0, s0), p1, s1);
+#else
+        const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
+        if (g & 1) i1 = _mm256_add_epi32(i1, t);
+        else i0 = _mm256_add_epi32(i0, t);
+#endif
     }
+    const __m256i mp = _mm256_madd_epi16(ea256_k4_mins16(mn), _mm256_loadu_si256((const __m256i *)ab->bsums));
+    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), _mm256_set1_ps(_cvtsh_ss(d) * ab->d), *acc);
+    *macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mp), _mm256_set1_ps(_cvtsh_ss(dmin) * ab->d), *macc);
+}
+
+static inline __attribute__((always_inline)) float ea256_q4K_row1(int64_t nb, const block_q4_K *w, const block_q8_K *a) {
+    __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) ea256_k45_sblock(w[b].scales, w[b].qs, NULL, w[b].d, w[b].dmin, &a[b], &acc, &macc);
     return ea256_hsum_ps(_mm256_sub_ps(acc, macc));
 }
 
@@ -151,46 +168,9 @@ static inline __attribute__((always_inline)) void ea256_q4K_rows(const int C, in
  * element 64g + l, bit 2g + 1 -> bit 4 of element 64g + 32 + l, each one shift and one mask.
  * C harness, Zen 4, 1 thread, same process, old -> new, 4096 x 4096 from memory: avx512vnni build
  * 16.5 -> 24.0 GB/s (53% -> 78% of the streaming read), avx2 build 14.5 -> 21.9. */
-static inline __attribute__((always_inline)) __m256i ea256_k5_bit(__m256i qh, const int bit) {
-    /* bit `bit` of every byte of qh moved to bit 4 (16-bit shifts: the mask drops what crossed) */
-    const __m256i x = bit <= 4 ? _mm256_slli_epi16(qh, 4 - bit) : _mm256_srli_epi16(qh, bit - 4);
-    return _mm256_and_si256(x, _mm256_set1_epi8(0x10));
-}
-
 static inline __attribute__((always_inline)) float ea256_q5K_row1(int64_t nb, const block_q5_K *w, const block_q8_K *a) {
-    const __m256i m0f = _mm256_set1_epi8(0x0f);
     __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        uint64_t sc, mn;
-        ea_k4_scales64(w[b].scales, &sc, &mn);
-        alignas(32) int32_t sc2[8];
-        const __m128i s16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc));
-        _mm256_store_si256((__m256i *)sc2, _mm256_set_m128i(_mm_unpackhi_epi16(s16, s16), _mm_unpacklo_epi16(s16, s16)));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)w[b].qh);
-        __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * g));
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m0f), ea256_k5_bit(qh, 2 * g));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m0f), ea256_k5_bit(qh, 2 * g + 1));
-            const int8_t *aq = a[b].qs + 64 * g;
-            const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
-            const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 32)));
-            const __m256i s0 = _mm256_set1_epi32(sc2[2 * g]), s1 = _mm256_set1_epi32(sc2[2 * g + 1]);
-#if EA256_KVNNI
-            if (g & 1) i1 = ea256_dpwssd(ea256_dpwssd(i1, p0, s0), p1, s1);
-            else i0 = ea256_dpwssd(ea256_dpwssd(i0, p0, s0), p1, s1);
-#else
-            const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
-            if (g & 1) i1 = _mm256_add_epi32(i1, t);
-            else i0 = _mm256_add_epi32(i0, t);
-#endif
-        }
-        const __m256i mp = _mm256_madd_epi16(ea256_k4_mins16(mn), _mm256_loadu_si256((const __m256i *)a[b].bsums));
-        const float ad = a[b].d;
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), _mm256_set1_ps(_cvtsh_ss(w[b].d) * ad), acc);
-        macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mp), _mm256_set1_ps(_cvtsh_ss(w[b].dmin) * ad), macc);
-    }
+    for (int64_t b = 0; b < nb; b++) ea256_k45_sblock(w[b].scales, w[b].qs, w[b].qh, w[b].d, w[b].dmin, &a[b], &acc, &macc);
     return ea256_hsum_ps(_mm256_sub_ps(acc, macc));
 }
 
