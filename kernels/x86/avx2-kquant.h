@@ -225,6 +225,22 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
     for (int r = 0; r < C; r++) out[r] = ea256_hsum_ps(acc[r]) - mins[r];
 }
 
+/* q6_K: the 128 6-bit quants (0..63, unsigned) of half super-block h, 32 per register in element
+ * order (q[i] = elements 128h + 32i .. + 31) */
+static inline __attribute__((always_inline)) void ea256_q6K_quants(const block_q6_K *x, int h, __m256i q[4]) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(0x03);
+    const __m256i L0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+    const __m256i L1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+    const __m256i H = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+    q[0] = _mm256_or_si256(_mm256_and_si256(L0, m0f), _mm256_slli_epi16(_mm256_and_si256(H, m03), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(L1, m0f),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m03), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m0f),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m03), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m0f),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m03), 4));
+}
+
 /* q6_K with one activation row: the quants as in ea256_q6K_rows; the scale pairs (low lane sub-block
  * j, high lane j + 1) by one vpshufb each from the half super-block's 8 int16 scales in both lanes,
  * two int32 chains, and the -32 offset added to the first chain as vpmaddwd(32 scale, -bsums)
@@ -233,7 +249,6 @@ static inline __attribute__((always_inline)) void ea256_q5K_rows(const int C, in
  * builds (avx512vnni has ea512_q6K_row1). C harness, Zen 4, avx2 build, 1 thread, old -> new:
  * 2048 x 2048 from L1 13.8 -> 26.0 GB/s, 4096 x 4096 from memory 13.4 -> 24.6 (43% -> 79%). */
 static inline __attribute__((always_inline)) float ea256_q6K_row1(int64_t nb, const block_q6_K *w, const block_q8_K *a) {
-    const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(0x03);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales));
@@ -242,17 +257,8 @@ static inline __attribute__((always_inline)) float ea256_q6K_row1(int64_t nb, co
         __m256i i1 = _mm256_setzero_si256();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
-            const __m256i L0 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h));
-            const __m256i L1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
-            const __m256i H = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(L0, m0f), _mm256_slli_epi16(_mm256_and_si256(H, m03), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(L1, m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m03), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m03), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m03), 4));
+            ea256_q6K_quants(&w[b], h, q);
             /* scales 8h .. 8h + 7 (int16) in both lanes */
             const __m256i sh = _mm256_permute4x64_epi64(sc16, h ? 0xee : 0x44);
             const int8_t *aq = a[b].qs + 128 * h;
@@ -279,7 +285,6 @@ static inline __attribute__((always_inline)) float ea256_q6K_row1(int64_t nb, co
 
 static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, int64_t nb, const block_q6_K *w,
                                                                  const block_q8_K *const *a, float *out) {
-    const __m256i m0f = _mm256_set1_epi8(0x0f), m03 = _mm256_set1_epi8(0x03);
     __m256 acc[4];
     float corr[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma GCC unroll 4
@@ -303,17 +308,8 @@ static inline __attribute__((always_inline)) void ea256_q6K_rows(const int C, in
             isum[r] = _mm256_setzero_si256();
         }
         for (int h = 0; h < 2; h++) {
-            const __m256i L0 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h));
-            const __m256i L1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
-            const __m256i H = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
             __m256i q[4], S[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(L0, m0f), _mm256_slli_epi16(_mm256_and_si256(H, m03), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(L1, m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m03), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m03), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m0f),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m03), 4));
+            ea256_q6K_quants(&w[b], h, q);
             for (int i = 0; i < 4; i++) { /* 32 elements = sub-blocks j, j+1: one scale per 128-bit lane */
                 const int j = 8 * h + 2 * i;
                 S[i] = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
