@@ -128,7 +128,9 @@ class DiffusionPipeline:
             id_or_path: directory, or hub repo id (fetched with huggingface_hub, ONNX parts only).
             quant: None (float32), ``"q8_0"``, ``"q4_0"`` or ``"q4_K"``: the UNet and text encoder are
                 quantized once and cached.
-            revision, cache_dir, local_files_only, token: passed to huggingface_hub.
+            revision, cache_dir, local_files_only, token: passed to huggingface_hub; the quantized
+                copies go under ``cache_dir`` too when it is given (as ``LLM.from_pretrained``'s
+                converted GGUFs do), else under edgeai's cache.
             threads: threads for ONNX Runtime and edgeai's kernels.
             scheduler: default sampler (euler, euler_a, ddim, lcm, turbo).
         Returns:
@@ -139,7 +141,8 @@ class DiffusionPipeline:
         """
         root = resolve(id_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
                        token=token)
-        return cls(root, quant=quant, threads=threads, scheduler=scheduler)
+        return cls(root, quant=quant, threads=threads, scheduler=scheduler,
+                   cache_dir=Path(cache_dir) if cache_dir else None)
 
     # ---- pieces -------------------------------------------------------------------------------------------
 

@@ -100,6 +100,9 @@ def test_quantized_pipeline(tiny_sd, ours, tmp_path):
     q = DiffusionPipeline.from_pretrained(tiny_sd, quant="q8_0", threads=2, cache_dir=tmp_path)
     assert q.paths["unet"] != ours.paths["unet"] and q.paths["vae_decoder"] == ours.paths["vae_decoder"]
     assert q.paths["unet"].stat().st_size < 0.5 * ours.paths["unet"].stat().st_size
+    # the quantized copies live under the cache_dir given, not in edgeai's default cache
+    for c in ("unet", "text_encoder"):
+        assert q.paths[c].parent == tmp_path / "onnx-quantized", q.paths[c]
     a = ours(PROMPTS, height=H, width=W, steps=3, seed=2, progress=False)
     b = q(PROMPTS, height=H, width=W, steps=3, seed=2, progress=False)
     print(f"tiny SD q8_0 vs float32: PSNR {psnr(a.array, b.array):.1f} dB")
