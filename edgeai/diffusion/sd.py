@@ -83,6 +83,26 @@ def check_layout(root: Path) -> None:
         raise ModelFileError(f"{root}: missing component tokenizer/ (vocab.json + merges.txt or tokenizer.json)")
 
 
+def _check_unet_inputs(path: Path) -> None:
+    """Raise ModelFileError if the UNet needs inputs this pipeline does not feed, or is not float32.
+
+    SDXL UNets also take text_embeds / time_ids, LCM-distilled ones timestep_cond; fp16 exports take
+    a float16 sample. Without this check they fail inside ONNX Runtime with its own message."""
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    inits = {t.name for t in m.graph.initializer}
+    inputs = {i.name: i.type.tensor_type.elem_type for i in m.graph.input if i.name not in inits}
+    extra = sorted(set(inputs) - {"sample", "timestep", "encoder_hidden_states"})
+    if extra:
+        raise ModelFileError(f"{path}: the UNet takes inputs {extra} besides sample, timestep and "
+                             "encoder_hidden_states (an SDXL or LCM-distilled UNet?); this pipeline runs SD 1.x / 2.x "
+                             "style UNets only")
+    if inputs.get("sample", onnx.TensorProto.FLOAT) != onnx.TensorProto.FLOAT:
+        raise ModelFileError(f"{path}: the UNet's sample input is "
+                             f"{onnx.TensorProto.DataType.Name(inputs['sample']).lower()}, not float32 (an fp16 export?); "
+                             "this pipeline runs float32 ONNX exports")
+
+
 class DiffusionPipeline:
     """Stable Diffusion (ONNX layout) text-to-image, float32 or with edgeai-quantized UNet/text encoder.
 
@@ -97,6 +117,7 @@ class DiffusionPipeline:
         root = Path(root)
         check_layout(root)
         fmt = check_quant(quant)
+        _check_unet_inputs(root / "unet" / "model.onnx")  # before any quantizing
         self.root, self.quant, self.threads = root, fmt, threads
         self.tokenizer = CLIPTokenizer(root / "tokenizer")
         self.paths = {}

@@ -133,6 +133,25 @@ def test_bad_input(tiny_sd, ours, tmp_path):
     shutil.rmtree(broken / "tokenizer")
     with pytest.raises(ModelFileError, match="tokenizer"):
         DiffusionPipeline.from_pretrained(broken)
+    # UNets this pipeline cannot feed: extra inputs (SDXL, LCM-distilled), or an fp16 export
+    import onnx
+    from onnx import TensorProto, helper
+
+    def unet_stub(sample_type, extra=()):
+        names = ["sample", "timestep", "encoder_hidden_states", *extra]
+        ins = [helper.make_tensor_value_info(n, sample_type if n == "sample" else TensorProto.FLOAT, None)
+               for n in names]
+        out = helper.make_tensor_value_info("out_sample", sample_type, None)
+        g = helper.make_graph([helper.make_node("Identity", ["sample"], ["out_sample"])], "unet", ins, [out])
+        onnx.save(helper.make_model(g), str(broken / "unet" / "model.onnx"))
+    shutil.copytree(tiny_sd / "tokenizer", broken / "tokenizer")
+    unet_stub(TensorProto.FLOAT, ["text_embeds", "time_ids"])
+    with pytest.raises(ModelFileError, match=r"\['text_embeds', 'time_ids'\]"):
+        DiffusionPipeline.from_pretrained(broken, quant="q8_0", cache_dir=tmp_path / "q")
+    assert not (tmp_path / "q").exists()  # refused before anything was quantized
+    unet_stub(TensorProto.FLOAT16)
+    with pytest.raises(ModelFileError, match="float16, not float32"):
+        DiffusionPipeline.from_pretrained(broken)
     with pytest.raises(ModelNotFoundError):
         DiffusionPipeline.from_pretrained(tmp_path / "nope")
     with pytest.raises(ModelNotFoundError):  # the hub path, offline: a clear error, not a traceback
