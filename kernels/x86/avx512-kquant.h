@@ -46,12 +46,13 @@ static inline __attribute__((always_inline)) float ea512_q6K_row1(int64_t nb, co
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         /* 16 int8 scales as int16, in both 256-bit halves' reach of vpermw */
-        const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales)));
+        const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales));
+        const __m512i sc16 = _mm512_castsi256_si512(s16);
         __m512i Q[4];
         ea512_q6K_quants(&w[b], Q);
         const block_q8_K *ab = &a[b];
         /* -32 sum_j scale_j bsum_j: the bsums against -32 scale, int32 lanes 0-7 */
-        __m512i i0 = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm512_castsi512_si256(_mm512_slli_epi16(sc16, 5)),
+        __m512i i0 = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_slli_epi16(s16, 5),
                                                               _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)ab->bsums))));
         __m512i i1 = _mm512_setzero_si512();
         __m512i ix = ix0;
@@ -63,7 +64,7 @@ static inline __attribute__((always_inline)) float ea512_q6K_row1(int64_t nb, co
             if (q & 1) i1 = _mm512_dpwssd_epi32(i1, p, S);
             else i0 = _mm512_dpwssd_epi32(i0, p, S);
         }
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), _mm512_set1_ps(ea_fp16_to_f32(w[b].d) * ab->d), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), _mm512_set1_ps(_cvtsh_ss(w[b].d) * ab->d), acc);
     }
     return _mm512_reduce_add_ps(acc);
 }
