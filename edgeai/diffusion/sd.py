@@ -68,7 +68,7 @@ def resolve(id_or_path: Union[str, Path], *, revision: Optional[str] = None, cac
 
 
 def check_layout(root: Path) -> None:
-    """Raise ModelFileError naming what is missing or wrong in an SD ONNX folder."""
+    """Raise ModelFileError naming what is missing or wrong in an SD ONNX folder (files, and the UNet's inputs)."""
     if not (root / "model_index.json").is_file():
         raise ModelFileError(f"{root} is not a Stable Diffusion pipeline folder: no model_index.json")
     if (root / "unet").is_dir() and not (root / "unet" / "model.onnx").is_file() and \
@@ -81,24 +81,24 @@ def check_layout(root: Path) -> None:
     tok = root / "tokenizer"
     if not ((tok / "tokenizer.json").is_file() or ((tok / "vocab.json").is_file() and (tok / "merges.txt").is_file())):
         raise ModelFileError(f"{root}: missing component tokenizer/ (vocab.json + merges.txt or tokenizer.json)")
-
-
-def _check_unet_inputs(path: Path) -> None:
-    """Raise ModelFileError if the UNet needs inputs this pipeline does not feed, or is not float32.
-
-    SDXL UNets also take text_embeds / time_ids, LCM-distilled ones timestep_cond; fp16 exports take
-    a float16 sample. Without this check they fail inside ONNX Runtime with its own message."""
+    # the UNet's graph inputs (no external data read), before anything is quantized: SDXL UNets also
+    # take text_embeds / time_ids, LCM-distilled ones timestep_cond, fp16 exports a float16 sample;
+    # unchecked, they fail inside ONNX Runtime with its own message
     import onnx
-    m = onnx.load(str(path), load_external_data=False)
-    inits = {t.name for t in m.graph.initializer}
-    inputs = {i.name: i.type.tensor_type.elem_type for i in m.graph.input if i.name not in inits}
-    extra = sorted(set(inputs) - {"sample", "timestep", "encoder_hidden_states"})
+    unet = root / "unet" / "model.onnx"
+    g = onnx.load(str(unet), load_external_data=False).graph
+    inits = {t.name for t in g.initializer}
+    inputs = {i.name: i.type.tensor_type.elem_type for i in g.input if i.name not in inits}
+    need = {"sample", "timestep", "encoder_hidden_states"}
+    if not need <= set(inputs):
+        raise ModelFileError(f"{unet}: UNet inputs {sorted(inputs)}, expected sample, timestep, encoder_hidden_states")
+    extra = sorted(set(inputs) - need)
     if extra:
-        raise ModelFileError(f"{path}: the UNet takes inputs {extra} besides sample, timestep and "
+        raise ModelFileError(f"{unet}: the UNet takes inputs {extra} besides sample, timestep and "
                              "encoder_hidden_states (an SDXL or LCM-distilled UNet?); this pipeline runs SD 1.x / 2.x "
                              "style UNets only")
-    if inputs.get("sample", onnx.TensorProto.FLOAT) != onnx.TensorProto.FLOAT:
-        raise ModelFileError(f"{path}: the UNet's sample input is "
+    if inputs["sample"] != onnx.TensorProto.FLOAT:
+        raise ModelFileError(f"{unet}: the UNet's sample input is "
                              f"{onnx.TensorProto.DataType.Name(inputs['sample']).lower()}, not float32 (an fp16 export?); "
                              "this pipeline runs float32 ONNX exports")
 
@@ -117,7 +117,6 @@ class DiffusionPipeline:
         root = Path(root)
         check_layout(root)
         fmt = check_quant(quant)
-        _check_unet_inputs(root / "unet" / "model.onnx")  # before any quantizing
         self.root, self.quant, self.threads = root, fmt, threads
         self.tokenizer = CLIPTokenizer(root / "tokenizer")
         self.paths = {}
@@ -127,10 +126,6 @@ class DiffusionPipeline:
                 path = quantized_model(path, fmt, cache_dir)
             self.paths[c] = path
         self.sessions = {c: InferenceSession(p, threads=threads) for c, p in self.paths.items()}
-        names = set(self.sessions["unet"].input_names)
-        if not {"sample", "timestep", "encoder_hidden_states"} <= names:
-            raise ModelFileError(f"{self.paths['unet']}: UNet inputs {sorted(names)}, expected sample, timestep, "
-                                 "encoder_hidden_states")
         sc = root / "scheduler" / "scheduler_config.json"
         self.scheduler_config = json.loads(sc.read_text()) if sc.is_file() else {}
         vc = root / "vae_decoder" / "config.json"
