@@ -11,6 +11,8 @@ QUANT_FORMATS = ("q8_0", "q4_0", "q4_K")
 # EdgeaiConvAdd; 5: Convs with few multiply-adds per input value stay float), so older cached
 # copies are quantized again
 LAYOUT_VERSION = 5
+# bumped when edgeai.onnx.float32 converts float16 models differently
+FLOAT32_VERSION = 1
 
 
 def check_quant(quant: Optional[str]) -> Optional[str]:
@@ -34,8 +36,7 @@ def quantized_model(src: Union[str, Path], fmt: str, cache_dir: Optional[Path] =
     """
     from ..onnx import quantize
     src = Path(src).resolve()
-    st = src.stat()
-    key = hashlib.sha256(f"{src}|{st.st_size}|{st.st_mtime_ns}|{fmt}|{LAYOUT_VERSION}".encode()).hexdigest()[:16]
+    key = _key(src, fmt, LAYOUT_VERSION)
     root = Path(cache_dir) if cache_dir else _env.CACHE_DIR
     out = root / "onnx-quantized" / f"{src.stem}.{key}.{fmt}.onnx"
     if not out.is_file():
@@ -43,4 +44,24 @@ def quantized_model(src: Union[str, Path], fmt: str, cache_dir: Optional[Path] =
     return out
 
 
-__all__ = ["QUANT_FORMATS", "check_quant", "quantized_model"]
+def _key(src: Path, *extra) -> str:
+    st = src.stat()
+    return hashlib.sha256("|".join(map(str, (src, st.st_size, st.st_mtime_ns) + extra)).encode()).hexdigest()[:16]
+
+
+def float32_model(src: Union[str, Path], cache_dir: Optional[Path] = None) -> Path:
+    """Path of a float32 copy of the float16 model ``src`` (see :mod:`edgeai.onnx.float32`), made on first use.
+
+    Keyed like :func:`quantized_model`; the copy is a folder (``model.onnx``, plus ``model.onnx.data``
+    above ONNX's 2 GB protobuf limit) that appears atomically.
+    """
+    from ..onnx.float32 import float32_copy
+    src = Path(src).resolve()
+    root = Path(cache_dir) if cache_dir else _env.CACHE_DIR
+    out = root / "onnx-float32" / f"{src.parent.name}-{src.stem}.{_key(src, FLOAT32_VERSION)}"
+    if not (out / "model.onnx").is_file():
+        float32_copy(src, out)
+    return out / "model.onnx"
+
+
+__all__ = ["QUANT_FORMATS", "check_quant", "float32_model", "quantized_model"]

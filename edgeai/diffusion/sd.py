@@ -82,7 +82,7 @@ def check_layout(root: Path) -> None:
     if not ((tok / "tokenizer.json").is_file() or ((tok / "vocab.json").is_file() and (tok / "merges.txt").is_file())):
         raise ModelFileError(f"{root}: missing component tokenizer/ (vocab.json + merges.txt or tokenizer.json)")
     # the UNet's graph inputs (no external data read), before anything is quantized: SDXL UNets also
-    # take text_embeds / time_ids, LCM-distilled ones timestep_cond, fp16 exports a float16 sample;
+    # take text_embeds / time_ids, LCM-distilled ones timestep_cond;
     # unchecked, they fail inside ONNX Runtime with its own message
     import onnx
     unet = root / "unet" / "model.onnx"
@@ -97,14 +97,17 @@ def check_layout(root: Path) -> None:
         raise ModelFileError(f"{unet}: the UNet takes inputs {extra} besides sample, timestep and "
                              "encoder_hidden_states (an SDXL or LCM-distilled UNet?); this pipeline runs SD 1.x / 2.x "
                              "style UNets only")
-    if inputs["sample"] != onnx.TensorProto.FLOAT:
+    if inputs["sample"] not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
         raise ModelFileError(f"{unet}: the UNet's sample input is "
-                             f"{onnx.TensorProto.DataType.Name(inputs['sample']).lower()}, not float32 (an fp16 export?); "
-                             "this pipeline runs float32 ONNX exports")
+                             f"{onnx.TensorProto.DataType.Name(inputs['sample']).lower()}, not float32 or float16; "
+                             "this pipeline runs float32 and float16 ONNX exports")
 
 
 class DiffusionPipeline:
     """Stable Diffusion (ONNX layout) text-to-image, float32 or with edgeai-quantized UNet/text encoder.
+
+    Float16 exports (the usual form of SD-Turbo on the hub) run in float32: each float16 component
+    is converted once into a cached float32 copy, or quantized straight from its float16 weights.
 
     Build with :meth:`from_pretrained`; call with a prompt to get a :class:`DiffusionOutput`.
     """
@@ -113,7 +116,8 @@ class DiffusionPipeline:
                  scheduler: str = "euler", quant_components: Sequence[str] = ("unet", "text_encoder"),
                  cache_dir: Optional[Path] = None):
         from ..onnx import InferenceSession
-        from ._cache import check_quant, quantized_model
+        from ..onnx.float32 import is_float16
+        from ._cache import check_quant, float32_model, quantized_model
         root = Path(root)
         check_layout(root)
         fmt = check_quant(quant)
@@ -123,7 +127,10 @@ class DiffusionPipeline:
         for c in COMPONENTS:
             path = root / c / "model.onnx"
             if fmt and c in quant_components:
-                path = quantized_model(path, fmt, cache_dir)
+                path = quantized_model(path, fmt, cache_dir)  # float16 sources come out float32 too
+            elif is_float16(path):
+                # ONNX Runtime's CPU provider lacks float16 kernels for most ops: run a float32 copy
+                path = float32_model(path, cache_dir)
             self.paths[c] = path
         self.sessions = {c: InferenceSession(p, threads=threads) for c, p in self.paths.items()}
         sc = root / "scheduler" / "scheduler_config.json"
@@ -142,8 +149,8 @@ class DiffusionPipeline:
 
         Args:
             id_or_path: directory, or hub repo id (fetched with huggingface_hub, ONNX parts only).
-            quant: None (float32), ``"q8_0"``, ``"q4_0"`` or ``"q4_K"``: the UNet and text encoder are
-                quantized once and cached.
+            quant: None (float32; float16 components converted to a cached float32 copy),
+                ``"q8_0"``, ``"q4_0"`` or ``"q4_K"``: the UNet and text encoder are quantized once and cached.
             revision, cache_dir, local_files_only, token: passed to huggingface_hub; the quantized
                 copies go under ``cache_dir`` too when it is given (as ``LLM.from_pretrained``'s
                 converted GGUFs do), else under edgeai's cache.

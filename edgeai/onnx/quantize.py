@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import FormatError, ModelFileError, UnsupportedArchitectureError
 from ..formats import format_info
 from ..tensor import quantize as ea_quantize
+from .float32 import to_float32
 from .ops import CONV_ADD_OP, CONV_OP, DOMAIN, MATMUL_OP
 
 QUANTIZABLE = ("MatMul", "Gemm", "Conv")
@@ -51,6 +52,8 @@ class QuantizeReport:
         float_bytes: bytes of the float weights that were replaced.
         quant_bytes: bytes of their block-format replacements.
         initializer_bytes_before / initializer_bytes_after: all initializers of the model.
+        float16_source: the model was float16; the output graph is float32 (weights quantized from
+            the float16 values).
     """
 
     fmt: str
@@ -60,6 +63,7 @@ class QuantizeReport:
     quant_bytes: int = 0
     initializer_bytes_before: int = 0
     initializer_bytes_after: int = 0
+    float16_source: bool = False
 
 
 class _Skip(Exception):
@@ -100,7 +104,8 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
     """Quantize an ONNX model's MatMul / Gemm / Conv weights to a GGUF block format.
 
     Args:
-        model_path: float ONNX model.
+        model_path: float32 or float16 ONNX model (a float16 one comes out float32 around the
+            quantized ops).
         fmt: ``"q8_0"``, ``"q4_0"``, ``"q4_K"`` (any weight format edgeai has a matmul kernel for).
         out_path: where to write the quantized model (atomically). Required.
         nodes: names of the nodes to quantize; each must be quantizable, or this raises. None: every
@@ -216,6 +221,9 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
     graph.initializer.extend(keep)
     if report.quantized and not any(o.domain == DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(DOMAIN, 1))
+    # a float16 export: its big weights were quantized straight from float16 above; what stays float
+    # becomes float32, which edgeai's ops and ONNX Runtime's CPU kernels take (see edgeai.onnx.float32)
+    report.float16_source = to_float32(model) > 0
     report.initializer_bytes_after = sum(numpy_helper.to_array(t).nbytes for t in graph.initializer)
     _save_atomic(model, Path(out_path))
     return report

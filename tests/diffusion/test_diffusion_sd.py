@@ -133,7 +133,7 @@ def test_bad_input(tiny_sd, ours, tmp_path):
     shutil.rmtree(broken / "tokenizer")
     with pytest.raises(ModelFileError, match="tokenizer"):
         DiffusionPipeline.from_pretrained(broken)
-    # UNets this pipeline cannot feed: extra inputs (SDXL, LCM-distilled), or an fp16 export
+    # UNets this pipeline cannot feed: extra inputs (SDXL, LCM-distilled), or a bfloat16 export
     import onnx
     from onnx import TensorProto, helper
 
@@ -149,8 +149,8 @@ def test_bad_input(tiny_sd, ours, tmp_path):
     with pytest.raises(ModelFileError, match=r"\['text_embeds', 'time_ids'\]"):
         DiffusionPipeline.from_pretrained(broken, quant="q8_0", cache_dir=tmp_path / "q")
     assert not (tmp_path / "q").exists()  # refused before anything was quantized
-    unet_stub(TensorProto.FLOAT16)
-    with pytest.raises(ModelFileError, match="float16, not float32"):
+    unet_stub(TensorProto.BFLOAT16)  # float16 exports run (converted: test_diffusion_float16.py); bfloat16 not
+    with pytest.raises(ModelFileError, match="bfloat16, not float32 or float16"):
         DiffusionPipeline.from_pretrained(broken)
     with pytest.raises(ModelNotFoundError):
         DiffusionPipeline.from_pretrained(tmp_path / "nope")
