@@ -79,10 +79,11 @@ def _attrs(node) -> dict:
     return out
 
 
-def _check_finite(name: str, arr: np.ndarray) -> None:
+def _check_finite(name: str, arr: np.ndarray, where: str = "") -> None:
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ModelFileError(f"initializer {name!r} has {bad} NaN/Inf values; refusing to quantize it")
+        raise ModelFileError(f"initializer {name!r}{' of ' + where if where else ''} has {bad} NaN/Inf values; "
+                             "refusing to quantize it")
 
 
 def _pack(w_nk: np.ndarray, fmt: str) -> Tuple[np.ndarray, int, int]:
@@ -195,6 +196,12 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
             if explicit:
                 raise UnsupportedOperatorError(f"cannot quantize node {label!r} ({node.op_type}): {why}") from None
             report.skipped[label] = str(why)
+            # a layer left float still must not carry NaN/Inf weights: they would poison every output
+            for name in node.input[1:]:
+                if name in inits and name not in graph_inputs:
+                    arr = numpy_helper.to_array(inits[name])
+                    if arr.dtype.kind == "f":
+                        _check_finite(name, arr, f"node {label!r} ({node.op_type}, left float)")
             new_nodes.append(node)
             continue
         nodes_out, inits_out, fbytes = rewritten

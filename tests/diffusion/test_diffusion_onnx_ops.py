@@ -224,6 +224,16 @@ def test_nan_weights_raise_and_leave_no_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
 
 
+def test_nan_weights_in_a_layer_left_float_raise(tmp_path):
+    """A layer under min_params stays float, but NaN weights there poison the output just the same."""
+    w = np.ones((8, 8), np.float32)
+    w[1, 2] = np.nan
+    src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": w}, {}, (1, 8)))
+    with pytest.raises(ModelFileError, match=r"'w' of node .*left float.* 1 NaN/Inf"):
+        quantize(src, "q8_0", tmp_path / "q.onnx")
+    assert not (tmp_path / "q.onnx").exists()
+
+
 def test_bad_format_and_bad_model_file(tmp_path):
     src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": np.ones((64, 64), np.float32)}, {}, (1, 64)))
     with pytest.raises(FormatError):
