@@ -2,7 +2,10 @@
 import sys
 from pathlib import Path
 
-DEFAULT_SD_MODEL = "onnxruntime/sd-turbo"
+# SD-Turbo as a plain float16 ONNX export in the diffusers layout (vocab.json + merges.txt tokenizer),
+# made for ONNX Runtime Web; edgeai runs it in float32 or quantized. Not onnxruntime/sd-turbo:
+# that one is fused for the CUDA provider and, by its model card, cannot run on the CPU.
+DEFAULT_SD_MODEL = "schmuell/sd-turbo-ort-web"
 
 
 def add_parsers(sub) -> None:

@@ -104,8 +104,13 @@ class InferenceSession:
             self._sess = ort.InferenceSession(model if isinstance(model, bytes) else str(model), so,
                                               providers=list(providers))
         except Exception as exc:
+            hint = ""
+            if "Could not find an implementation" in str(exc):
+                # e.g. Olive's CUDA exports (onnxruntime/sd-turbo): GroupNorm, NhwcConv, BiasSplitGelu
+                hint = (" (an op the CPU provider lacks: is this export optimized for a GPU provider? "
+                        "use a plain float32 or float16 ONNX export)")
             raise ModelFileError(f"ONNX Runtime cannot load {'model bytes' if isinstance(model, bytes) else model}:"
-                                 f" {exc}") from exc
+                                 f" {exc}{hint}") from exc
 
     @property
     def input_names(self) -> List[str]:

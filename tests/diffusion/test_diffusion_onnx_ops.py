@@ -234,6 +234,20 @@ def test_nan_weights_in_a_layer_left_float_raise(tmp_path):
     assert not (tmp_path / "q.onnx").exists()
 
 
+def test_gpu_only_op_is_named(tmp_path):
+    """An export fused for a GPU provider (com.microsoft GroupNorm: CUDA only) fails with a hint, not ORT's code."""
+    from edgeai.onnx import InferenceSession
+    g = helper.make_graph(
+        [helper.make_node("GroupNorm", ["x", "g", "b"], ["y"], domain="com.microsoft", epsilon=1e-5, groups=2,
+                          activation=0)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])],
+        [numpy_helper.from_array(np.ones(4, np.float32), "g"), numpy_helper.from_array(np.zeros(4, np.float32), "b")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    with pytest.raises(ModelFileError, match="GroupNorm.*optimized for a GPU provider"):
+        InferenceSession(m.SerializeToString())
+
+
 def test_bad_format_and_bad_model_file(tmp_path):
     src = _save(tmp_path, one_node_model("MatMul", ["x", "w"], {"w": np.ones((64, 64), np.float32)}, {}, (1, 64)))
     with pytest.raises(FormatError):
