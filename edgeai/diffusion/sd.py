@@ -27,6 +27,8 @@ from .schedulers import Scheduler, make_scheduler
 
 COMPONENTS = ("text_encoder", "unet", "vae_decoder")
 _ALLOW = ["model_index.json", "tokenizer/*", "text_encoder/*", "unet/*", "vae_decoder/*", "scheduler/*"]
+# repos that ship PyTorch weights beside the ONNX files (stabilityai/sdxl-turbo: 15 GB of them in unet/)
+_IGNORE = ["*.safetensors", "*.bin", "*.ckpt", "*.pt", "*.pth", "*.msgpack", "*.h5"]
 
 
 @dataclass
@@ -61,7 +63,8 @@ def resolve(id_or_path: Union[str, Path], *, revision: Optional[str] = None, cac
     try:
         from huggingface_hub import snapshot_download
         return Path(snapshot_download(str(id_or_path), revision=revision, cache_dir=cache_dir,
-                                      local_files_only=local_files_only, token=token, allow_patterns=_ALLOW))
+                                      local_files_only=local_files_only, token=token, allow_patterns=_ALLOW,
+                                      ignore_patterns=_IGNORE))
     except Exception as exc:  # offline, unknown repo, gated, ...
         raise ModelNotFoundError(f"cannot get {id_or_path!r} from the Hugging Face hub "
                                  f"({type(exc).__name__}: {exc})") from exc

@@ -171,3 +171,19 @@ def test_hub_cache_layout_resolves(tiny_sd, tmp_path):
     pipe = DiffusionPipeline.from_pretrained("edgeai-test/tiny-sd", local_files_only=True, cache_dir=tmp_path / "hub")
     assert pipe.root == snap
     assert pipe("a cat", height=64, width=64, steps=1, seed=0, progress=False).array.shape == (1, 64, 64, 3)
+
+
+def test_hub_download_takes_only_the_onnx_parts():
+    """The hub filter (huggingface_hub's own) on a repo with PyTorch weights beside the ONNX export."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    from edgeai.diffusion.sd import _ALLOW, _IGNORE
+    files = ["model_index.json", "README.md", "unet/config.json", "unet/model.onnx", "unet/model.onnx_data",
+             "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
+             "text_encoder/model.onnx", "text_encoder/pytorch_model.bin", "vae_decoder/model.onnx",
+             "vae_encoder/model.onnx", "tokenizer/vocab.json", "tokenizer/merges.txt",
+             "scheduler/scheduler_config.json", "sd_turbo.safetensors"]
+    got = sorted(filter_repo_objects(files, allow_patterns=_ALLOW, ignore_patterns=_IGNORE))
+    assert got == sorted(["model_index.json", "unet/config.json", "unet/model.onnx", "unet/model.onnx_data",
+                          "text_encoder/model.onnx", "vae_decoder/model.onnx", "tokenizer/vocab.json",
+                          "tokenizer/merges.txt", "scheduler/scheduler_config.json"])
