@@ -194,7 +194,7 @@ class DiffusionPipeline:
             ts = np.full(sample.shape[0], t, dtype=dtype)
         return sess.run(None, {"sample": sample, "timestep": ts, "encoder_hidden_states": hidden})[0]
 
-    def decode(self, latents: np.ndarray, *, tile: Optional[int] = None, overlap: int = 8) -> np.ndarray:
+    def decode(self, latents: np.ndarray, *, tile: Optional[int] = None, overlap: Optional[int] = None) -> np.ndarray:
         """VAE decode ``latents[B, 4, h, w]`` (already divided by the scaling factor) -> ``[B, 3, 8h, 8w]``.
 
         Args:
@@ -202,12 +202,15 @@ class DiffusionPipeline:
                 ``overlap`` latent pixels and are blended with linear ramps, so peak memory follows
                 the tile, not the image (GroupNorm sees one tile at a time, so results differ
                 slightly from an untiled decode).
+            overlap: latent pixels shared by neighbouring tiles (default: a quarter of the tile, at most 8).
         """
         sess = self.sessions["vae_decoder"]
         name = sess.input_names[0]
         b, _, h, w = latents.shape
         if tile is None or (h <= tile and w <= tile):
             return sess.run(None, {name: np.ascontiguousarray(latents, np.float32)})[0]
+        if overlap is None:
+            overlap = max(1, min(8, tile // 4))
         if tile < 2 * overlap + 1:
             raise ValueError(f"tile ({tile}) must exceed twice the overlap ({overlap})")
         step = tile - overlap
@@ -226,6 +229,23 @@ class DiffusionPipeline:
     def decode_bytes_estimate(self, height: int, width: int, batch: int = 1) -> int:
         """Rough peak activation bytes of an untiled VAE decode: a few float32 maps of the widest layer."""
         return 4 * batch * height * width * self._vae_channels * 3
+
+    def vae_tile_for(self, height: int, width: int, batch: int = 1, max_memory_mb: Optional[float] = None
+                     ) -> Optional[int]:
+        """The latent tile size a decode under ``max_memory_mb`` uses (None: untiled fits, or no budget).
+
+        Args:
+            height, width: image pixels; batch: images decoded at once.
+            max_memory_mb: budget for the decode's activations (by :meth:`decode_bytes_estimate`).
+        Returns:
+            None, or 64, 32 or 16 latent pixels (the largest whose estimate fits; 16 at the least).
+        """
+        if max_memory_mb is None or self.decode_bytes_estimate(height, width, batch) <= max_memory_mb * 2 ** 20:
+            return None
+        tile = 64
+        while tile > 16 and self.decode_bytes_estimate(8 * tile, 8 * tile, batch) > max_memory_mb * 2 ** 20:
+            tile //= 2
+        return tile
 
     # ---- the call -----------------------------------------------------------------------------------------
 
@@ -303,15 +323,8 @@ class DiffusionPipeline:
             x = sched.step(eps, i, x, noise)
             if callback is not None:
                 callback(i, float(t), x)
-        tile = vae_tile
-        if tile is None and max_memory_mb is not None:
-            tile = 64
-            while tile > 16 and self.decode_bytes_estimate(8 * tile, 8 * tile, b) > max_memory_mb * 2 ** 20:
-                tile //= 2
-            if self.decode_bytes_estimate(height, width, b) <= max_memory_mb * 2 ** 20:
-                tile = None
-        overlap = max(1, min(8, tile // 4)) if tile else 8
-        img = self.decode(x / np.float32(self.vae_scaling), tile=tile, overlap=overlap)
+        tile = vae_tile if vae_tile is not None else self.vae_tile_for(height, width, b, max_memory_mb)
+        img = self.decode(x / np.float32(self.vae_scaling), tile=tile)
         arr = np.clip(img / 2 + 0.5, 0.0, 1.0).transpose(0, 2, 3, 1).astype(np.float32)
         images = [Image(to_uint8(a, 0.0, 1.0)) for a in arr]
         return DiffusionOutput(images, arr, x, seeds)
