@@ -89,3 +89,17 @@ def test_cli_image(tiny_sd, tmp_path, capsys):
     assert main(["image", "x", "-m", str(tiny_sd), "--size", "60x64", "--quiet"]) == 2
     assert "multiple" in capsys.readouterr().err
     assert main(["image", "x", "-m", str(tmp_path / "nope"), "--quiet"]) == 2
+
+
+def test_cli_image_default_model_goes_through_the_hub(tmp_path, capsys, monkeypatch):
+    """No -m: the default SD-Turbo repo is asked of huggingface_hub; offline and uncached, a clear error."""
+    import huggingface_hub.constants as hub
+    from edgeai.cli.diffusion import DEFAULT_SD_MODEL
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    monkeypatch.delenv("EDGEAI_SD_MODEL", raising=False)
+    import edgeai._env as env
+    monkeypatch.setattr(env, "SD_MODEL", None)
+    assert main(["image", "a cat", "-o", str(tmp_path / "x.png"), "--local-files-only", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert DEFAULT_SD_MODEL in err and "hub" in err
+    assert not (tmp_path / "x.png").exists()
