@@ -207,6 +207,10 @@ static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f,
  * this pair's passes run: packing otherwise waits on 16 row streams from L3 or memory. bpb: bytes
  * per block, seg: blocks per segment. C harness as above with cold weights (20 copies on 2 MiB
  * pages): q4_0 m = 128 2048 x 2048 303 -> 318-320 GOPS, 5632 x 2048 296 -> 316-319. */
+/* prefetcht1 as a volatile asm: gcc 12's DCE deleted _mm_prefetch loops in this function (inlined,
+ * nothing else in it), so until 2026-12-06 the build held no prefetcht1 at all */
+static inline void ea512_prefetch_l2(const void *p) { __asm__ volatile("prefetcht1 %0" ::"m"(*(const char *)p)); }
+
 static inline void ea512_prefetch_next(const uint8_t *w, size_t ws, int64_t n, int64_t j0, int NP, int64_t b0,
                                        int64_t nb, int seg, int bpb) {
     int64_t jn = j0 + 16 * NP, bn = b0;
@@ -218,7 +222,7 @@ static inline void ea512_prefetch_next(const uint8_t *w, size_t ws, int64_t n, i
     const int64_t bytes = (nb - bn < seg ? nb - bn : seg) * bpb, rows = n - jn < 32 ? n - jn : 32;
     for (int64_t r = 0; r < rows; r++) {
         const char *p = (const char *)w + (size_t)(jn + r) * ws + (size_t)bn * bpb;
-        for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+        for (int64_t o = 0; o < bytes; o += 64) ea512_prefetch_l2(p + o);
     }
 }
 
