@@ -8,6 +8,7 @@ Euler / Euler ancestral in sigma space (Karras et al. 2022, "EDM"), DDIM with et
 ``set_timesteps(n)``, then for each ``t`` in ``timesteps``: ``scale_model_input`` -> UNet ->
 ``step``. Noise for the stochastic samplers comes from the caller's ``numpy.random.Generator``.
 """
+import warnings
 from typing import Callable, Dict, Optional, Type
 
 import numpy as np
@@ -20,19 +21,34 @@ DEFAULT_CONFIG = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       original_inference_steps=50, timestep_scaling=10.0)
 
 
+# scheduler_config.json options that change the schedule and that these samplers do not implement,
+# with the value that means "off": set otherwise, the sampler warns that it ignores them
+UNSUPPORTED = dict(use_karras_sigmas=False, use_exponential_sigmas=False, use_beta_sigmas=False,
+                   rescale_betas_zero_snr=False, thresholding=False, timestep_type="discrete",
+                   interpolation_type="linear", final_sigmas_type="zero")
+
+
 class Scheduler:
     """Common DDPM schedule: betas, cumulative alphas, timestep spacing.
 
     Args:
-        **config: keys of scheduler_config.json (unknown keys are ignored; missing ones take SD's values).
+        **config: keys of scheduler_config.json (unknown keys are ignored; missing ones take SD's values,
+            except ``timestep_spacing``, which takes the sampler's own default as diffusers' classes do
+            when loaded from another scheduler's config: linspace for Euler, leading for DDIM and LCM).
     """
 
     name = "base"
     stochastic = False
+    default_spacing = "leading"
 
     def __init__(self, **config):
-        self.config = dict(DEFAULT_CONFIG)
+        self.config = dict(DEFAULT_CONFIG, timestep_spacing=self.default_spacing)
         self.config.update({k: v for k, v in config.items() if k in DEFAULT_CONFIG and v is not None})
+        ignored = sorted(k for k, off in UNSUPPORTED.items() if config.get(k) not in (None, off))
+        if ignored:
+            warnings.warn(f"the {self.name} sampler ignores scheduler_config options "
+                          f"{', '.join(f'{k}={config[k]!r}' for k in ignored)}: its schedule differs from "
+                          "the one they ask for", UserWarning, stacklevel=3)
         c = self.config
         n = int(c["num_train_timesteps"])
         if c.get("trained_betas") is not None:
@@ -91,6 +107,7 @@ class EulerScheduler(Scheduler):
 
     name = "euler"
     ancestral = False
+    default_spacing = "linspace"
 
     def set_timesteps(self, steps: int) -> None:
         t = self.spaced_timesteps(steps)
