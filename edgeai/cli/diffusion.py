@@ -22,7 +22,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--scheduler", default=None, choices=["euler", "euler_a", "ddim", "lcm", "turbo"],
                    help="sampler (default euler; turbo for the default model)")
     p.add_argument("--size", default="512x512", help="WIDTHxHEIGHT, multiples of 8")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--batch", type=_positive_int, default=1)
     p.add_argument("--quant", default=None, help="q8_0, q4_0 or q4_K (UNet and text encoder)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--vae-tile", type=int, default=None, help="latent tile size for a tiled VAE decode")
@@ -36,12 +36,20 @@ def add_parsers(sub) -> None:
     t.add_argument("-o", "--output", default="terrain.png")
     t.add_argument("--steps", type=int, default=1, help="consistency steps (1: one-step)")
     t.add_argument("--seed", type=int, default=None)
-    t.add_argument("--batch", type=int, default=1)
+    t.add_argument("--batch", type=_positive_int, default=1)
     t.add_argument("--quant", default=None, help="q8_0, q4_0 or q4_K")
     t.add_argument("--model", default=None, help="terrain ONNX file (default: the pinned PyPI copy)")
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=run_terrain)
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse turns the ValueError into a usage error, exit 2)."""
+    v = int(text)
+    if v < 1:
+        raise ValueError(text)
+    return v
 
 
 def _outputs(path: str, n: int):

@@ -143,6 +143,12 @@ class DiffusionPipeline:
         self.scheduler_name = scheduler
         make_scheduler(scheduler, self.scheduler_config)  # fail early on a bad name
         self._vae_channels = _max_conv_channels(self.paths["vae_decoder"])
+        uc = root / "unet" / "config.json"
+        blocks = json.loads(uc.read_text()).get("block_out_channels") if uc.is_file() else None
+        # pixels per latent (8) x 2 per downsampling (every down block but the last); without a
+        # config, SD's 4 blocks
+        self._down_blocks = len(blocks) if isinstance(blocks, list) and blocks else 4
+        self.size_multiple = 8 * 2 ** (self._down_blocks - 1)
 
     @classmethod
     def from_pretrained(cls, id_or_path: Union[str, Path], *, quant: Optional[str] = None,
@@ -284,6 +290,15 @@ class DiffusionPipeline:
         b = len(prompts)
         if height % 8 or width % 8 or height <= 0 or width <= 0:
             raise ValueError(f"height and width must be positive multiples of 8, got {height}x{width}")
+        if height % self.size_multiple or width % self.size_multiple:
+            # the UNet halves the latents once per down block and concatenates the skips on the way
+            # up: an odd latent size fails inside ONNX Runtime with a Concat shape error
+            raise ValueError(f"height and width must be multiples of {self.size_multiple} for this UNet "
+                             f"({self._down_blocks} down blocks), got {height}x{width}")
+        if not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        if not np.isfinite(guidance_scale):
+            raise ValueError(f"guidance_scale must be finite, got {guidance_scale!r}")
         sched: Scheduler = make_scheduler(scheduler or self.scheduler_name, self.scheduler_config)
         if sched.name == "turbo":
             guidance_scale = 0.0
@@ -310,8 +325,11 @@ class DiffusionPipeline:
             latents = np.asarray(latents, np.float32)
             if latents.shape != lshape:
                 raise ShapeError(f"latents must have shape {lshape}, got {latents.shape}")
+            if not np.all(np.isfinite(latents)):
+                raise ValueError("latents hold NaN or Inf values")
         x = latents * np.float32(sched.init_noise_sigma)
-        for i in tqdm(range(len(sched.timesteps)), desc="diffusion", disable=not progress, leave=False):
+        for i in tqdm(range(len(sched.timesteps)), desc="diffusion", disable=not progress, leave=False,
+                      mininterval=0):
             t = sched.timesteps[i]
             xin = sched.scale_model_input(x, i)
             if cfg:

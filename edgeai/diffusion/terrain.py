@@ -123,6 +123,10 @@ class TerrainPipeline:
         diff = np.atleast_1d(np.asarray(difficulty, dtype=np.float64))
         if diff.ndim != 1 or not np.all(np.isfinite(diff)) or np.any((diff < 1) | (diff > 100)):
             raise ValueError(f"difficulty must be in 1..100, got {difficulty!r}")
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if sigmas is None and (not isinstance(steps, (int, np.integer)) or steps < 1):
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
         b = batch_size or (diff.size if diff.size > 1 else 1)
         if diff.size == 1:
             diff = np.full(b, diff[0])
@@ -130,13 +134,14 @@ class TerrainPipeline:
             raise ValueError(f"{diff.size} difficulties for batch_size={b}")
         seeds = _seeds(seed, b)
         sig = karras_sigmas(steps) if sigmas is None else np.asarray(sigmas, dtype=np.float64)
-        if sig.ndim != 1 or sig.size < 1 or np.any(np.diff(sig) >= 0) or sig[-1] <= SIGMA_MIN or sig[0] > SIGMA_MAX:
+        if sig.ndim != 1 or sig.size < 1 or not np.all(np.isfinite(sig)) or np.any(np.diff(sig) >= 0) \
+                or sig[-1] <= SIGMA_MIN or sig[0] > SIGMA_MAX:
             raise ValueError(f"sigmas must decrease within ({SIGMA_MIN}, {SIGMA_MAX}], got {list(sig)}")
         rngs = [np.random.default_rng(s) for s in seeds]
         noise = lambda: np.stack([r.standard_normal((1, SIZE, SIZE)) for r in rngs]).astype(np.float32)  # noqa: E731
         from tqdm.auto import tqdm
         x0 = None
-        for i in tqdm(range(sig.size), desc="terrain", disable=not progress, leave=False):
+        for i in tqdm(range(sig.size), desc="terrain", disable=not progress, leave=False, mininterval=0):
             if i == 0:
                 x = noise() * np.float32(sig[0])
             else:
@@ -151,11 +156,18 @@ class TerrainPipeline:
 
 
 def _seeds(seed, b: int) -> List[int]:
+    """Per-image seeds: fresh ones (None), seed + i (an int), or the given list; all must be >= 0."""
     if seed is None:
         return [int(s) for s in np.random.SeedSequence().generate_state(b)]
     if isinstance(seed, (int, np.integer)):
-        return [int(seed) + i for i in range(b)]
-    seeds = [int(s) for s in seed]
-    if len(seeds) != b:
-        raise ValueError(f"{len(seeds)} seeds for batch_size={b}")
+        seeds = [int(seed) + i for i in range(b)]
+    else:
+        try:
+            seeds = [int(s) for s in seed]
+        except (TypeError, ValueError):
+            raise ValueError(f"seed must be an integer or a list of integers, got {seed!r}") from None
+        if len(seeds) != b:
+            raise ValueError(f"{len(seeds)} seeds for batch_size={b}")
+    if any(s < 0 for s in seeds):
+        raise ValueError(f"seeds must be >= 0, got {seed!r}")
     return seeds

@@ -75,9 +75,14 @@ def test_cli_terrain(tmp_path, capsys):
     assert px.shape == (128, 128) and px.dtype == np.uint16 and px.std() > 0
     assert main(["terrain", "--difficulty", "400", "-o", str(out), "--quiet"]) == 2
     assert "difficulty" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # argparse: a usage error
+        main(["terrain", "--batch", "0", "-o", str(out), "--quiet"])
+    assert e.value.code == 2 and "--batch" in capsys.readouterr().err
 
 
-def test_cli_image(tiny_sd, tmp_path, capsys):
+def test_cli_image(tiny_sd, tmp_path, capsys, monkeypatch):
+    import edgeai._env as env
+    monkeypatch.setattr(env, "CACHE_DIR", tmp_path / "cache")  # --quant's copies go here, not in ~/.cache
     out = tmp_path / "i.png"
     args = ["image", "a photo of a cat", "-m", str(tiny_sd), "-o", str(out), "--steps", "2", "--seed", "3",
             "--size", "64x64", "--quiet"]
@@ -86,6 +91,14 @@ def test_cli_image(tiny_sd, tmp_path, capsys):
     assert first.shape == (64, 64, 3)
     assert main(args) == 0
     np.testing.assert_array_equal(read_png(out), first)  # same seed, same picture
+    # --quant: the UNet and text encoder quantized (cached under EDGEAI_CACHE), the picture close to float's
+    qout = tmp_path / "q.png"
+    assert main(args[:5] + [str(qout)] + args[6:] + ["--quant", "q8_0"]) == 0
+    assert any((tmp_path / "cache" / "onnx-quantized").iterdir())
+    from diffusion_helpers import psnr
+    assert psnr(first.astype(np.float64), read_png(qout).astype(np.float64)) > 25.0
+    assert main(["image", "x", "-m", str(tiny_sd), "--quant", "q9_9", "--quiet"]) == 2
+    assert "q9_9" in capsys.readouterr().err
     assert main(["image", "x", "-m", str(tiny_sd), "--size", "60x64", "--quiet"]) == 2
     assert "multiple" in capsys.readouterr().err
     assert main(["image", "x", "-m", str(tmp_path / "nope"), "--quiet"]) == 2

@@ -86,6 +86,26 @@ def test_seeded_batched_and_multistep(terrain_path):
     assert karras_sigmas(2)[0] == pytest.approx(80.0) and karras_sigmas(2)[1] < 80.0
 
 
+def test_multistep_sampling_follows_the_consistency_rule(terrain_path):
+    """3 steps, replayed by hand: the EDM (Karras, rho = 7) levels from 80 down, the first n of n + 1 that end
+    at 0.002, and between steps x = x0 + z * sqrt(sigma_i^2 - sigma_min^2) with the map's own noise stream."""
+    smin, smax, rho, n = 0.002, 80.0, 7.0, 3
+    want = [(smax ** (1 / rho) + i / n * (smin ** (1 / rho) - smax ** (1 / rho))) ** rho for i in range(n)]
+    np.testing.assert_allclose(karras_sigmas(n), want, rtol=1e-12)
+    pipe = TerrainPipeline(terrain_path, threads=2)
+    out = pipe(55, seed=11, steps=n, progress=False)
+    rng = np.random.default_rng(11)
+
+    def call(x, sigma):
+        return pipe.session.run(None, {"noisy": x, "sigma": np.array([sigma], np.float32),
+                                       "difficulty": np.array([55.0], np.float32)})[0]
+    x0 = call(rng.standard_normal((1, 1, 128, 128)).astype(np.float32) * np.float32(want[0]), want[0])
+    for sigma in want[1:]:
+        z = rng.standard_normal((1, 1, 128, 128)).astype(np.float32)
+        x0 = call(x0 + z * np.float32(np.sqrt(sigma ** 2 - smin ** 2)), sigma)
+    np.testing.assert_allclose(out.heightmaps, x0[:, 0], atol=1e-6)
+
+
 def test_quantized_pipeline_close_to_float(terrain_path, terrain_q8):
     f = TerrainPipeline(terrain_path, threads=2)(50, seed=3, progress=False)
     q = TerrainPipeline(terrain_q8[0], threads=2)(50, seed=3, progress=False)
@@ -104,6 +124,14 @@ def test_bad_input(terrain_path, tmp_path):
         pipe(10, sigmas=[1.0, 5.0], progress=False)
     with pytest.raises(ValueError, match="steps"):
         pipe(10, steps=0, progress=False)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        pipe(10, steps=2.5, progress=False)
+    with pytest.raises(ValueError, match="sigmas"):
+        pipe(10, sigmas=[float("nan")], progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        pipe(10, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="seeds must be >= 0"):
+        pipe(10, seed=-3, progress=False)
     with pytest.raises(Exception, match=r"\[B, 1, 128, 128\]"):
         pipe.denoise(np.zeros((1, 1, 64, 64), np.float32), 80.0, 10.0)
     from edgeai.errors import FormatError, ModelNotFoundError

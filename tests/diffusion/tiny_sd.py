@@ -131,6 +131,9 @@ def build(out: Path, seed: int = 0) -> Path:
            {"latent_sample": {0: "batch", 2: "height", 3: "width"}, "sample": {0: "batch", 2: "height", 3: "width"}},
            out / "vae_decoder" / "model.onnx")
     (out / "vae_decoder" / "config.json").write_text(json.dumps({"scaling_factor": vae.config.scaling_factor}))
+    # optimum's exports carry the UNet's config too; the pipeline reads block_out_channels from it
+    (out / "unet" / "config.json").write_text(json.dumps({"block_out_channels": list(unet.config.block_out_channels),
+                                                          "sample_size": unet.config.sample_size}))
     (out / "scheduler").mkdir(exist_ok=True)
     (out / "scheduler" / "scheduler_config.json").write_text(json.dumps(dict(sched.config)))
     (out / "model_index.json").write_text(json.dumps({
