@@ -8,9 +8,10 @@ from .. import _env
 QUANT_FORMATS = ("q8_0", "q4_0", "q4_K")
 # bumped when edgeai.onnx.quantize writes a different graph for the same model (2: Conv weights in
 # (kh, kw, c) order; 3: MatMuls sharing an input merged; 4: Conv + residual Add fused into
-# EdgeaiConvAdd; 5: Convs with few multiply-adds per input value stay float), so older cached
+# EdgeaiConvAdd; 5: Convs with few multiply-adds per input value stay float; 6: q4_K layers whose K is
+# not a multiple of 256 take q4_1), so older cached
 # copies are quantized again
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 # bumped when edgeai.onnx.float32 converts float16 models differently
 FLOAT32_VERSION = 1
 

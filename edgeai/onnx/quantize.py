@@ -27,6 +27,11 @@ from .float32 import to_float32
 from .ops import CONV_ADD_OP, CONV_OP, DOMAIN, MATMUL_OP
 
 QUANTIZABLE = ("MatMul", "Gemm", "Conv")
+# A layer whose K is not a multiple of a super-block format's 256 would be zero-padded up to it (the
+# tiny SD text encoder's K = 32: 8x the bytes, more than float16) and takes a 32-block format of
+# the same bits instead, as llama.cpp's quantizer does for such tensors: q4_K -> q4_1 (4 bits, a
+# scale and a min per block, like q4_K's sub-blocks), q6_K -> q8_0.
+K_FALLBACK = {"q4_K": "q4_1", "q5_K": "q8_0", "q6_K": "q8_0", "q2_K": "q4_1", "q3_K": "q4_1"}
 DEFAULT_MIN_PARAMS = 1024  # below this many weights a layer stays float: the op call costs more
 # A Conv doing fewer multiply-adds per input value than this stays float: (output channels per group)
 # x kh x kw / (stride_h x stride_w). Its quantized form must transpose and quantize the whole input
@@ -52,6 +57,8 @@ class QuantizeReport:
         float_bytes: bytes of the float weights that were replaced.
         quant_bytes: bytes of their block-format replacements.
         initializer_bytes_before / initializer_bytes_after: all initializers of the model.
+        fallback: node name -> the 32-block format used instead of a 256-block ``fmt`` because the
+            node's K is not a multiple of 256 (see K_FALLBACK).
         float16_source: the model was float16; the output graph is float32 (weights quantized from
             the float16 values).
     """
@@ -64,6 +71,7 @@ class QuantizeReport:
     initializer_bytes_before: int = 0
     initializer_bytes_after: int = 0
     float16_source: bool = False
+    fallback: Dict[str, str] = field(default_factory=dict)
 
 
 class _Skip(Exception):
@@ -191,7 +199,8 @@ def quantize(model_path: Union[str, Path], fmt: str = "q8_0", out_path: Union[st
             if node.op_type not in QUANTIZABLE:
                 raise UnsupportedOperatorError(
                     f"node {label!r} is a {node.op_type}; edgeai quantizes only {', '.join(QUANTIZABLE)}")
-            rewritten = _rewrite(node, label, init_array, unique, info.name, explicit, min_params, min_conv_macs)
+            rewritten = _rewrite(node, label, init_array, unique, info.name, explicit, min_params, min_conv_macs,
+                                 report.fallback)
         except _Skip as why:
             if explicit:
                 raise UnsupportedOperatorError(f"cannot quantize node {label!r} ({node.op_type}): {why}") from None
@@ -361,7 +370,15 @@ def _subgraph_inputs(graph) -> set:
     return out
 
 
-def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_conv_macs):
+def _node_fmt(fmt: str, k: int, label: str, fallback: Dict[str, str]) -> str:
+    """``fmt``, or its 32-block stand-in (K_FALLBACK) when K is not a multiple of its block; noted in ``fallback``."""
+    if format_info(fmt).block_size > 32 and k % format_info(fmt).block_size and fmt in K_FALLBACK:
+        fallback[label] = K_FALLBACK[fmt]
+        return K_FALLBACK[fmt]
+    return fmt
+
+
+def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_conv_macs, fallback):
     """One node -> (new nodes, new initializers, float bytes replaced). Raises _Skip."""
     from onnx import helper, numpy_helper
     a = _attrs(node)
@@ -394,6 +411,9 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_con
             _check_finite(node.input[2], bias)
         # a group's channels in whole blocks: rows in (kh, kw, c) order, so the op quantizes the
         # input once as NHWC blocks and copies patches block by block (edgeai.onnx.im2col.conv2d_nhwc)
+        # K per row is cg * kh * kw; with the hwc layout a block must not straddle channels, so the
+        # fallback is judged on cg for hwc-capable formats, on the whole row otherwise
+        fmt = _node_fmt(fmt, cg if cg % format_info(fmt).block_size == 0 else cg * kh * kw, label, fallback)
         hwc = cg % format_info(fmt).block_size == 0
         rows = (w.transpose(0, 2, 3, 1) if hwc else w).reshape(o, cg * kh * kw)
         data, k, kp = _pack(rows.astype(np.float32), fmt)
@@ -411,6 +431,7 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_con
         if not explicit and b.size < min_params:
             raise _Skip(f"{b.size} weights < min_params={min_params}")
         _check_finite(node.input[1], b)
+        fmt = _node_fmt(fmt, b.shape[0], label, fallback)
         data, k, kp = _pack(b.T.astype(np.float32), fmt)
         bias = np.zeros(0, np.float32)
         params = dict(fmt=fmt, n=b.shape[1], k=k, kp=kp)
@@ -432,6 +453,7 @@ def _rewrite(node, label, init_array, unique, fmt, explicit, min_params, min_con
                 raise _Skip(f"Gemm C of shape {c.shape} is not a per-output bias")
             _check_finite(node.input[2], c)
             bias = np.broadcast_to(c.reshape(-1), (n,)).astype(np.float32) * np.float32(beta)
+        fmt = _node_fmt(fmt, w_nk.shape[1], label, fallback)
         data, k, kp = _pack(w_nk, fmt)
         params = dict(fmt=fmt, n=n, k=k, kp=kp)
         op, x_in, fbytes, pre = MATMUL_OP, node.input[0], b.nbytes, []

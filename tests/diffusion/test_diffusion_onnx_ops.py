@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 import edgeai
 from edgeai.errors import FormatError, ModelFileError
 from edgeai.onnx import InferenceSession, UnsupportedOperatorError
-from edgeai.onnx.ops import run_conv
+from edgeai.onnx.ops import DOMAIN, run_conv
 
 quantize_mod = importlib.import_module("edgeai.onnx.quantize")
 quantize = quantize_mod.quantize
@@ -222,6 +222,34 @@ def test_nan_weights_raise_and_leave_no_file(tmp_path):
         quantize(src, "q8_0", out)
     assert out.read_bytes() == b"previous"  # the old file is untouched
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+@pytest.mark.parametrize("op", ["MatMul", "Conv"])
+def test_q4_K_falls_back_to_q4_1_when_K_is_not_a_multiple_of_256(op, tmp_path):
+    """K = 96 (MatMul) or 32 channels x 3 x 3 (Conv) in q4_K would be zero-padded to 256-blocks: such a
+    layer takes q4_1 (20 bytes per 32 weights) and says so; K = 512 stays q4_K."""
+    from edgeai.onnx import InferenceSession
+    rng = np.random.default_rng(3)
+    for k_in, want in ((96, "q4_1"), (512, "q4_K")):
+        if op == "MatMul":
+            w = rng.standard_normal((k_in, 64)).astype(np.float32)
+            model, x = one_node_model("MatMul", ["x", "w"], {"w": w}, {}, (4, k_in)), \
+                rng.standard_normal((4, k_in)).astype(np.float32)
+        else:
+            c = k_in // 32 * 32 if want == "q4_K" else 32
+            w = rng.standard_normal((64, c, 3, 3)).astype(np.float32) * 0.1
+            model = one_node_model("Conv", ["x", "w"], {"w": w}, {"pads": [1, 1, 1, 1]}, (1, c, 8, 8))
+            x = rng.standard_normal((1, c, 8, 8)).astype(np.float32)
+        src = _save(tmp_path, model)
+        out = tmp_path / f"q_{op}_{k_in}.onnx"
+        report = quantize(src, "q4_K", out)
+        node = [n for n in onnx.load(str(out)).graph.node if n.domain == DOMAIN][0]
+        params = json.loads(next(a.s for a in node.attribute if a.name == "params"))
+        assert params["fmt"] == want, (op, k_in, params)
+        assert report.fallback == ({"target": "q4_1"} if want == "q4_1" else {})
+        assert report.quant_bytes / report.float_bytes <= 20 / 128 + 1e-9  # no block of zero padding
+        ref, y = ort_run(model, x), InferenceSession(out, threads=1).run(None, {"x": x})[0]
+        assert np.abs(y - ref).max() < 0.15 * np.abs(ref).max()  # 4-bit weights
 
 
 def test_nan_weights_in_a_layer_left_float_raise(tmp_path):
