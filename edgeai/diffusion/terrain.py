@@ -72,13 +72,15 @@ class TerrainPipeline:
 
         Args:
             path: an ONNX file; None fetches the pinned PyPI copy (sha256-checked).
-            quant: None (float32), ``"q8_0"``, ``"q4_0"`` or ``"q4_K"``.
+            quant: None (float32; a float16 file runs from a cached float32 copy), ``"q8_0"``,
+                ``"q4_0"`` or ``"q4_K"``.
             threads: threads for the session.
-            cache_dir: where quantized copies go (default EDGEAI_CACHE).
+            cache_dir: where quantized and float32 copies go (default EDGEAI_CACHE).
         Returns:
             A ready pipeline.
         """
-        from ._cache import check_quant, quantized_model
+        from ..onnx.float32 import is_float16
+        from ._cache import check_quant, float32_model, quantized_model
         fmt = check_quant(quant)
         if path is None:
             from ..pypi_models import fetch_pypi_file
@@ -89,6 +91,8 @@ class TerrainPipeline:
             raise ModelNotFoundError(f"no terrain model at {path}")
         if fmt:
             path = quantized_model(path, fmt, cache_dir)
+        elif is_float16(path):  # as DiffusionPipeline does: ONNX Runtime's CPU kernels want float32
+            path = float32_model(path, cache_dir)
         return cls(path, threads=threads)
 
     def denoise(self, x: np.ndarray, sigma: np.ndarray, difficulty: np.ndarray) -> np.ndarray:

@@ -148,3 +148,18 @@ def test_float32_copy_external_data(tmp_path, monkeypatch):
         (tmp_path / "bad.onnx").write_bytes(b"not a model")
         float32_copy(tmp_path / "bad.onnx", tmp_path / "copy2")
     assert not (tmp_path / "copy2").exists()
+
+
+def test_float16_terrain_model(terrain_path, tmp_path):
+    """The terrain UNet converted to float16 (onnxconverter-common) runs through TerrainPipeline.from_pretrained."""
+    float16 = pytest.importorskip("onnxconverter_common.float16", reason="needs onnxconverter-common (test extra)")
+    import onnx
+    from edgeai.diffusion import TerrainPipeline
+    src = tmp_path / "terrain.fp16.onnx"
+    onnx.save(float16.convert_float_to_float16(onnx.load(str(terrain_path)), keep_io_types=False), str(src))
+    pipe = TerrainPipeline.from_pretrained(src, threads=2, cache_dir=tmp_path / "cache")
+    assert pipe.model_path.parent.parent == tmp_path / "cache" / "onnx-float32"
+    a = TerrainPipeline(terrain_path, threads=2)(40, seed=2, progress=False).heightmaps
+    b = pipe(40, seed=2, progress=False).heightmaps
+    print(f"terrain float16 export (run in float32) vs float32: PSNR {psnr(a, b):.1f} dB")
+    assert psnr(a, b) > 35.0
