@@ -133,7 +133,8 @@ def float32_copy(src: Union[str, Path], out_dir: Union[str, Path]) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     try:
-        big = model.ByteSize() > _PROTO_LIMIT
+        # counted per initializer: the whole model's ByteSize() may refuse a message over 2 GB
+        big = sum(t.ByteSize() for t in model.graph.initializer) > _PROTO_LIMIT
         onnx.save_model(model, str(tmp / "model.onnx"), save_as_external_data=big, all_tensors_to_one_file=True,
                         location="model.onnx.data", size_threshold=0)
         for f in tmp.iterdir():

@@ -138,7 +138,7 @@ def test_float32_copy_external_data(tmp_path, monkeypatch):
     import edgeai.onnx.float32 as f32
     src = tmp_path / "m16.onnx"
     onnx.save(_graph(TensorProto.FLOAT16), str(src))
-    monkeypatch.setattr(f32, "_PROTO_LIMIT", 16)
+    monkeypatch.setattr(f32, "_PROTO_LIMIT", 16)  # the weight is 24 bytes as float32
     out = float32_copy(src, tmp_path / "copy")
     assert out == tmp_path / "copy" / "model.onnx" and (tmp_path / "copy" / "model.onnx.data").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left behind
