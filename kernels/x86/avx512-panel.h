@@ -206,9 +206,11 @@ static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f,
  * this segment's blocks, or rows 0 .. 31 of the next segment's when this pair is the last), while
  * this pair's passes run: packing otherwise waits on 16 row streams from L3 or memory. bpb: bytes
  * per block, seg: blocks per segment. C harness as above with cold weights (20 copies on 2 MiB
- * pages): q4_0 m = 128 2048 x 2048 303 -> 318-320 GOPS, 5632 x 2048 296 -> 316-319. */
-/* prefetcht1 as a volatile asm: gcc 12's DCE deleted _mm_prefetch loops in this function (inlined,
- * nothing else in it), so until 2026-12-06 the build held no prefetcht1 at all */
+ * pages): q4_0 m = 128 2048 x 2048 303 -> 318-320 GOPS, 5632 x 2048 296 -> 316-319 (a harness
+ * build, not checked for the instruction: see ea512_prefetch_l2). */
+/* prefetcht1 as a volatile asm: gcc 12's DCE deleted the _mm_prefetch loop of this function in the
+ * package build (inlined, nothing else in it), so until 2026-12-06 _C.so held no prefetcht1 at all.
+ * Same harness, m = 64, cold, library build: 274 -> 298 GOPS with it. */
 static inline void ea512_prefetch_l2(const void *p) { __asm__ volatile("prefetcht1 %0" ::"m"(*(const char *)p)); }
 
 static inline void ea512_prefetch_next(const uint8_t *w, size_t ws, int64_t n, int64_t j0, int NP, int64_t b0,
