@@ -50,19 +50,24 @@ def _key(src: Path, *extra) -> str:
     return hashlib.sha256("|".join(map(str, (src, st.st_size, st.st_mtime_ns) + extra)).encode()).hexdigest()[:16]
 
 
-def float32_model(src: Union[str, Path], cache_dir: Optional[Path] = None) -> Path:
-    """Path of a float32 copy of the float16 model ``src`` (see :mod:`edgeai.onnx.float32`), made on first use.
+def runnable_model(src: Union[str, Path], cache_dir: Optional[Path] = None) -> Path:
+    """``src`` itself, or for a float16 model its float32 copy (see :mod:`edgeai.onnx.float32`), made on first use.
 
     Keyed like :func:`quantized_model`; the copy is a folder (``model.onnx``, plus ``model.onnx.data``
-    above ONNX's 2 GB protobuf limit) that appears atomically.
+    above ONNX's 2 GB protobuf limit) that appears atomically. A copy already in the cache is used
+    without reading ``src``: telling float16 from float32 parses the whole graph (1.7 GB for an
+    SD-Turbo UNet).
     """
-    from ..onnx.float32 import float32_copy
-    src = Path(src).resolve()
+    from ..onnx.float32 import float32_copy, is_float16
+    given = Path(src)
+    src = given.resolve()
     root = Path(cache_dir) if cache_dir else _env.CACHE_DIR
     out = root / "onnx-float32" / f"{src.parent.name}-{src.stem}.{_key(src, FLOAT32_VERSION)}"
-    if not (out / "model.onnx").is_file():
-        float32_copy(src, out)
-    return out / "model.onnx"
+    if (out / "model.onnx").is_file():
+        return out / "model.onnx"
+    if not is_float16(src):
+        return given
+    return float32_copy(src, out)
 
 
-__all__ = ["QUANT_FORMATS", "check_quant", "float32_model", "quantized_model"]
+__all__ = ["QUANT_FORMATS", "check_quant", "quantized_model", "runnable_model"]

@@ -119,8 +119,7 @@ class DiffusionPipeline:
                  scheduler: str = "euler", quant_components: Sequence[str] = ("unet", "text_encoder"),
                  cache_dir: Optional[Path] = None):
         from ..onnx import InferenceSession
-        from ..onnx.float32 import is_float16
-        from ._cache import check_quant, float32_model, quantized_model
+        from ._cache import check_quant, quantized_model, runnable_model
         root = Path(root)
         check_layout(root)
         fmt = check_quant(quant)
@@ -131,9 +130,8 @@ class DiffusionPipeline:
             path = root / c / "model.onnx"
             if fmt and c in quant_components:
                 path = quantized_model(path, fmt, cache_dir)  # float16 sources come out float32 too
-            elif is_float16(path):
-                # ONNX Runtime's CPU provider lacks float16 kernels for most ops: run a float32 copy
-                path = float32_model(path, cache_dir)
+            else:  # float16: ONNX Runtime's CPU provider lacks float16 kernels for most ops
+                path = runnable_model(path, cache_dir)
             self.paths[c] = path
         self.sessions = {c: InferenceSession(p, threads=threads) for c, p in self.paths.items()}
         sc = root / "scheduler" / "scheduler_config.json"

@@ -79,8 +79,7 @@ class TerrainPipeline:
         Returns:
             A ready pipeline.
         """
-        from ..onnx.float32 import is_float16
-        from ._cache import check_quant, float32_model, quantized_model
+        from ._cache import check_quant, quantized_model, runnable_model
         fmt = check_quant(quant)
         if path is None:
             from ..pypi_models import fetch_pypi_file
@@ -91,8 +90,8 @@ class TerrainPipeline:
             raise ModelNotFoundError(f"no terrain model at {path}")
         if fmt:
             path = quantized_model(path, fmt, cache_dir)
-        elif is_float16(path):  # as DiffusionPipeline does: ONNX Runtime's CPU kernels want float32
-            path = float32_model(path, cache_dir)
+        else:  # a float16 file runs from a float32 copy, as in DiffusionPipeline
+            path = runnable_model(path, cache_dir)
         return cls(path, threads=threads)
 
     def denoise(self, x: np.ndarray, sigma: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
