@@ -1,5 +1,6 @@
 // Thin pybind11 glue over kernels/edgeai_kernels.h. Shapes and sizes are checked here too (the
 // Python layer checks first, with friendlier messages); every C call runs without the GIL.
+#include <vector>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -234,4 +235,41 @@ void ea_bind_kernels(py::module_ &m) {
        py::arg("threads") = 0, py::arg("quantize_variant") = -1, py::arg("dot_variant") = -1,
        py::arg("gemm_variant") = -1,
        "out[m, n] = x[m, k] @ W[n, k]^T; explicit variant indices (>= 0) bypass the dispatch.");
+
+    m.def("matmul_group", [](int type, py::list ws, int64_t k, py::array x, py::list outs, int64_t m, int nthreads) {
+        const ea_type_traits &tr = traits(type);
+        if (!tr.is_weight) throw py::value_error(std::string(tr.name) + " is not a weight type");
+        if (k <= 0 || k % tr.block_size) throw py::value_error("k must be a positive multiple of the block size");
+        if (m < 0) throw py::value_error("negative size");
+        const size_t count = ws.size();
+        if (count < 1 || count > EA_MATMUL_GROUP_MAX || outs.size() != count)
+            throw py::value_error("matmul_group takes 1.." + std::to_string(EA_MATMUL_GROUP_MAX) +
+                                  " weights and as many outputs");
+        need_f32(x, "x");
+        if ((size_t)x.nbytes() < (size_t)(m * k) * 4) throw py::value_error("x too short");
+        std::vector<py::array> keep;  // the arrays stay referenced while the kernels run
+        std::vector<const void *> wp(count);
+        std::vector<float *> yp(count);
+        std::vector<int64_t> n(count);
+        for (size_t i = 0; i < count; i++) {
+            py::array w = ws[i].cast<py::array>(), y = outs[i].cast<py::array>();
+            need_f32(y, "out");
+            if (m > 0 && y.nbytes() % (m * 4)) throw py::value_error("out " + std::to_string(i) + " is not (m, n)");
+            n[i] = m > 0 ? (int64_t)(y.nbytes() / (m * 4)) : 0;
+            if ((size_t)w.nbytes() < ea_row_size((ea_type)type, k) * (size_t)n[i])
+                throw py::value_error("weight buffer " + std::to_string(i) + " too short for its output");
+            wp[i] = cptr(w, "weights");
+            yp[i] = (float *)wptr(y, "out");
+            keep.push_back(w);
+            keep.push_back(y);
+        }
+        const float *xp = (const float *)cptr(x, "x");
+        int rc;
+        {
+            py::gil_scoped_release nogil;
+            rc = ea_matmul_group((ea_type)type, (int)count, wp.data(), n.data(), k, xp, m, yp.data(), nthreads);
+        }
+        check(rc, "matmul_group");
+    }, py::arg("type"), py::arg("ws"), py::arg("k"), py::arg("x"), py::arg("outs"), py::arg("m"), py::arg("threads") = 0,
+       "outs[i][m, n_i] = x[m, k] @ ws[i][n_i, k]^T, one activation quantization and one pool job (n_i from outs[i]).");
 }

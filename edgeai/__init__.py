@@ -12,7 +12,7 @@ from .cpu import cpu_info, get_num_threads, set_isa, set_num_threads, _apply_env
 from .errors import (ContextLengthError, EdgeAIError, FormatError, IntegrityError, ModelFileError,
                      ModelNotFoundError, ShapeError, UnsupportedArchitectureError)
 from .formats import FORMATS, FormatInfo, format_info
-from .tensor import QuantizedTensor, matmul, quantize
+from .tensor import QuantizedTensor, matmul, matmul_group, quantize
 
 __version__ = "0.1.0"
 
@@ -35,7 +35,7 @@ def __getattr__(name):
 _apply_env()
 
 __all__ = [
-    "FORMATS", "FormatInfo", "format_info", "QuantizedTensor", "quantize", "matmul", "cpu_info",
+    "FORMATS", "FormatInfo", "format_info", "QuantizedTensor", "quantize", "matmul", "matmul_group", "cpu_info",
     "set_isa", "set_num_threads", "get_num_threads", "EdgeAIError", "FormatError", "ShapeError",
     "ModelFileError", "UnsupportedArchitectureError", "IntegrityError", "ModelNotFoundError",
     "ContextLengthError", "LLM", "DiffusionPipeline", "TerrainPipeline",

@@ -1,5 +1,5 @@
 """QuantizedTensor, quantize() and matmul(): the numpy-native face of the kernel library."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -152,6 +152,26 @@ def quantize(array, fmt: FormatLike) -> QuantizedTensor:
     return QuantizedTensor(data, info, a.shape)
 
 
+def _check_matmul_operands(x, w) -> None:
+    """The checks of ``matmul``'s x and w (raises TypeError, FormatError, ShapeError, ValueError)."""
+    if not isinstance(w, QuantizedTensor):
+        raise TypeError(f"w must be a QuantizedTensor (see edgeai.quantize), not {type(w).__name__}")
+    if len(w.shape) != 2:
+        raise ShapeError(f"w must be 2-D (N, K), got shape {w.shape}")
+    if not w.fmt.is_weight:
+        raise FormatError(f"{w.fmt.name} is an activation format, not a weight format")
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy array, not {type(x).__name__}")
+    if x.dtype != np.float32:
+        raise TypeError(f"x must be float32, got {x.dtype}")
+    if x.ndim == 0:
+        raise ShapeError("x must be at least 1-D")
+    if not x.flags.c_contiguous:
+        raise ValueError("x must be C-contiguous (np.ascontiguousarray)")
+    if x.shape[-1] != w.shape[1]:
+        raise ShapeError(f"K mismatch: x has shape {x.shape}, weights have shape {w.shape} (N, K)")
+
+
 def matmul(x: np.ndarray, w: QuantizedTensor, out: Optional[np.ndarray] = None,
            threads: Optional[int] = None) -> np.ndarray:
     """``y = x @ W^T`` with quantized W: ``x[..., K] @ W[N, K]^T -> y[..., N]``.
@@ -171,23 +191,8 @@ def matmul(x: np.ndarray, w: QuantizedTensor, out: Optional[np.ndarray] = None,
         TypeError: x or out not float32, w not a QuantizedTensor. ValueError: non-contiguous
         arrays, K mismatch, wrong ``out`` shape.
     """
-    if not isinstance(w, QuantizedTensor):
-        raise TypeError(f"w must be a QuantizedTensor (see edgeai.quantize), not {type(w).__name__}")
-    if len(w.shape) != 2:
-        raise ShapeError(f"w must be 2-D (N, K), got shape {w.shape}")
-    if not w.fmt.is_weight:
-        raise FormatError(f"{w.fmt.name} is an activation format, not a weight format")
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a numpy array, not {type(x).__name__}")
-    if x.dtype != np.float32:
-        raise TypeError(f"x must be float32, got {x.dtype}")
-    if x.ndim == 0:
-        raise ShapeError("x must be at least 1-D")
-    if not x.flags.c_contiguous:
-        raise ValueError("x must be C-contiguous (np.ascontiguousarray)")
+    _check_matmul_operands(x, w)
     n, k = w.shape
-    if x.shape[-1] != k:
-        raise ShapeError(f"K mismatch: x has shape {x.shape}, weights have shape {w.shape} (N, K)")
     nthreads = _check_threads(threads)
     oshape = x.shape[:-1] + (n,)
     if out is None:
@@ -202,3 +207,34 @@ def matmul(x: np.ndarray, w: QuantizedTensor, out: Optional[np.ndarray] = None,
     m = x.size // k if k else 0
     _C.matmul(w.fmt.type_id, w.data, n, k, x, out, m, nthreads)
     return out
+
+
+def matmul_group(x: np.ndarray, ws: Sequence[QuantizedTensor], threads: Optional[int] = None) -> List[np.ndarray]:
+    """``[x @ W^T for W in ws]`` for weights of one format and K (a layer's Q, K, V projections, or
+    its gate and up), with x quantized once and every tile handed to the thread pool as one job.
+
+    Each result has the bits ``matmul(x, W)`` gives.
+
+    Args:
+        x: float32, C-contiguous, shape ``(K,)`` or ``(..., K)``.
+        ws: 1 to 8 2-D QuantizedTensors ``(N_i, K)`` of one format.
+        threads: threads for this call (None: the global count).
+    Returns:
+        float32 arrays of shapes ``x.shape[:-1] + (N_i,)``.
+    Raises:
+        TypeError, FormatError, ShapeError, ValueError: as ``matmul``, and for an empty or too long
+        ``ws`` or weights of different formats or K.
+    """
+    ws = list(ws)
+    if not 1 <= len(ws) <= 8:
+        raise ValueError(f"matmul_group takes 1 to 8 weights, got {len(ws)}")
+    for w in ws:
+        _check_matmul_operands(x, w)
+    if len({w.fmt.name for w in ws}) != 1:
+        raise FormatError("matmul_group weights must share one format, got " + ", ".join(w.fmt.name for w in ws))
+    k = ws[0].shape[1]
+    nthreads = _check_threads(threads)
+    m = x.size // k
+    outs = [np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.float32) for w in ws]
+    _C.matmul_group(ws[0].fmt.type_id, [w.data for w in ws], k, x, outs, m, nthreads)
+    return outs

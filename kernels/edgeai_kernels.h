@@ -176,6 +176,13 @@ int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k,
                    const float *x, int64_t m, float *y, int nthreads,
                    const ea_variant *aq, const ea_variant *dot, const ea_variant *gemm);
 
+/* y[i][m, n[i]] = x[m, k] @ W[i][n[i], k]^T for count (1..EA_MATMUL_GROUP_MAX) weights of one type
+ * and K, e.g. a layer's Q, K and V projections: x is quantized once and all the tiles go to the
+ * pool as one job. Each output's bits are those of ea_matmul on its own weight. */
+#define EA_MATMUL_GROUP_MAX 8
+int ea_matmul_group(ea_type wtype, int count, const void *const *w, const int64_t *n, int64_t k,
+                    const float *x, int64_t m, float *const *y, int nthreads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,12 +8,12 @@ prefill path.
 """
 import contextlib
 import math
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 
 from .. import _C
-from ..tensor import matmul
+from ..tensor import matmul, matmul_group
 from .config import ModelConfig
 from .weights import ModelWeights, embed_rows
 
@@ -235,6 +235,15 @@ def forward(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCach
         return forward_pass(cfg, w, tokens, cache, all_logits=all_logits, threads=threads)
 
 
+def _project(h: np.ndarray, ws, threads: Optional[int]) -> List[np.ndarray]:
+    """``[h @ W^T for W in ws]``: one ``matmul_group`` when the weights share a format (h quantized
+    once, one pool job: a 64-token TinyLlama prefill's K and V tiles grow from 16 to 160 rows), else
+    one matmul each (a GGUF may store V in a different format from Q and K)."""
+    if len({W.fmt.name for W in ws}) == 1:
+        return matmul_group(h, ws, threads=threads)
+    return [matmul(h, W, threads=threads) for W in ws]
+
+
 def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: KVCache, *, all_logits: bool = False,
                  threads: Optional[int] = None) -> np.ndarray:
     """Run ``tokens`` at positions ``cache.pos ..`` and append their keys/values to the cache.
@@ -262,9 +271,8 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
         local = cfg.is_local_layer(li)
         # ---- attention
         h = rmsnorm(x, L.attn_norm, cfg.norm_eps, threads)                   # (T, d)
-        q = matmul(h, L.wq, threads=threads)                                 # (T, d) @ Wq (H*hd, d)^T -> (T, H*hd)
-        k = matmul(h, L.wk, threads=threads)                                 # -> (T, KV*hd)
-        v = matmul(h, L.wv, threads=threads)                                 # -> (T, KV*hd)
+        # (T, d) @ Wq (H*hd, d)^T -> (T, H*hd); K, V -> (T, KV*hd): h quantized once, one pool job
+        q, k, v = _project(h, (L.wq, L.wk, L.wv), threads)
         if L.bq is not None:
             q += L.bq
             k += L.bk
@@ -292,8 +300,7 @@ def forward_pass(cfg: ModelConfig, w: ModelWeights, tokens: np.ndarray, cache: K
         x += o
         # ---- gated feed-forward
         h = rmsnorm(x, L.ffn_norm, cfg.norm_eps, threads)
-        gate = matmul(h, L.w_gate, threads=threads)                          # (T, d) @ (ff, d)^T -> (T, ff)
-        up = matmul(h, L.w_up, threads=threads)                              # -> (T, ff)
+        gate, up = _project(h, (L.w_gate, L.w_up), threads)                  # (T, d) @ (ff, d)^T -> (T, ff) each
         if cfg.activation == "gelu_tanh":
             act = np.ascontiguousarray(gelu_tanh(gate) * up, dtype=np.float32)
         else:

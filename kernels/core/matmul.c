@@ -129,69 +129,134 @@ static void mm_task(void *ctx, int64_t t, int thread) {
             j->dot(j->k, &y[i * j->n + c], w + (size_t)c * j->w_row, a + (size_t)i * j->a_row);
 }
 
-int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
-                   float *y, int nthreads, const ea_variant *aq, const ea_variant *dot,
-                   const ea_variant *gemm) {
+/* The tile grid of one weight, a function of (m, n, k), the kernel and n_grid only: n_grid is the
+ * n that sets the minimum number of column tiles (the weight's own n, or in a group the group's
+ * total, so that a group's small weights get tiles as tall as its big ones). */
+static void mm_grid(mm_job *j, const ea_variant *gemm, int64_t n_grid) {
+    const int64_t mb = gemm && gemm->isa == EA_ISA_AVX512VNNI ? EA_MB_AVX512VNNI : EA_MB;
+    const size_t tile_bytes = gemm && gemm->isa == EA_ISA_AVX512VNNI && j->m > 1 ? EA_TILE_BYTES_AVX512VNNI : EA_TILE_BYTES;
+    int64_t nb = (int64_t)(tile_bytes / (j->w_row ? j->w_row : 1));
+    if (nb > n_grid / EA_MIN_COL_TASKS) nb = n_grid / EA_MIN_COL_TASKS;
+    if (nb > 512) nb = 512;
+    nb &= ~(int64_t)(EA_ROW_TILE - 1);
+    if (nb < EA_ROW_TILE) nb = EA_ROW_TILE;
+    j->nb = nb;
+    j->mb = j->m < mb ? j->m : mb;
+    j->mblocks = (j->m + j->mb - 1) / j->mb;
+}
+
+static int64_t mm_tasks(const mm_job *j) { return ((j->n + j->nb - 1) / j->nb) * j->mblocks; }
+
+/* a group's tasks: jobs[i] owns tasks [first[i], first[i + 1]) */
+typedef struct {
+    int count;
+    const mm_job *jobs;
+    int64_t first[EA_MATMUL_GROUP_MAX + 1];
+} mm_group;
+
+static void mm_group_task(void *ctx, int64_t t, int thread) {
+    const mm_group *g = (const mm_group *)ctx;
+    int i = 0;
+    while (t >= g->first[i + 1]) i++;
+    mm_task((void *)&g->jobs[i], t - g->first[i], thread);
+}
+
+/* y_i = x @ W_i^T for count weights of one type and K: x quantized once, one pool dispatch */
+static int mm_run(ea_type wtype, int count, const void *const *w, const int64_t *n, int64_t k, const float *x,
+                  int64_t m, float *const *y, int nthreads, const ea_variant *aq, const ea_variant *dot,
+                  const ea_variant *gemm) {
     const ea_type_traits *tr = ea_type_info(wtype);
     if (!tr || !tr->is_weight) return EA_ERR_TYPE;
-    if (n < 0 || m < 0 || k <= 0 || k % tr->block_size != 0) return EA_ERR_SHAPE;
+    if (count < 1 || count > EA_MATMUL_GROUP_MAX) return EA_ERR_SHAPE;
+    if (m < 0 || k <= 0 || k % tr->block_size != 0) return EA_ERR_SHAPE;
+    int64_t n_total = 0;
+    for (int i = 0; i < count; i++) {
+        if (n[i] < 0) return EA_ERR_SHAPE;
+        n_total += n[i];
+    }
     if (!dot && !gemm) return EA_ERR_NOKERNEL;
-    if (m == 0 || n == 0) return EA_OK;
+    if (m == 0 || n_total == 0) return EA_OK;
     if (nthreads <= 0) nthreads = ea_get_num_threads();
-    if ((double)m * (double)n * (double)k < EA_SERIAL_MACS) nthreads = 1;
+    if ((double)m * (double)n_total * (double)k < EA_SERIAL_MACS) nthreads = 1;
 
-    mm_job j;
-    memset(&j, 0, sizeof(j));
     ea_type at = tr->act_type;
     void *abuf = NULL;
+    const char *a;
+    size_t a_row;
     if (at == EA_F32) {
-        j.a = (const char *)x;
-        j.a_row = (size_t)k * sizeof(float);
+        a = (const char *)x;
+        a_row = (size_t)k * sizeof(float);
     } else {
         if (!aq || aq->op != EA_OP_QUANTIZE || aq->wtype != at) return EA_ERR_NOKERNEL;
-        j.a_row = ea_row_size(at, k);
-        if (j.a_row == 0) return EA_ERR_SHAPE;
-        if (posix_memalign(&abuf, EA_ALIGN, j.a_row * (size_t)m + EA_ALIGN) != 0) return EA_ERR_NOMEM;
+        a_row = ea_row_size(at, k);
+        if (a_row == 0) return EA_ERR_SHAPE;
+        if (posix_memalign(&abuf, EA_ALIGN, a_row * (size_t)m + EA_ALIGN) != 0) return EA_ERR_NOMEM;
         int rc = run_rows(1, aq, at, x, abuf, m, k, m > 1 ? nthreads : 1);
         if (rc != EA_OK) {
             free(abuf);
             return rc;
         }
-        j.a = (const char *)abuf;
+        a = (const char *)abuf;
     }
-    j.k = k;
-    j.m = m;
-    j.n = n;
-    j.w = (const char *)w;
-    j.w_row = ea_row_size(wtype, k);
-    j.y = y;
-    j.dot = dot ? (ea_dot_fn)dot->fn : NULL;
-    j.gemm = gemm ? (ea_gemm_fn)gemm->fn : NULL;
-    /* tile grid: a function of (m, n, k) only */
-    const int64_t mb = gemm && gemm->isa == EA_ISA_AVX512VNNI ? EA_MB_AVX512VNNI : EA_MB;
-    const size_t tile_bytes = gemm && gemm->isa == EA_ISA_AVX512VNNI && m > 1 ? EA_TILE_BYTES_AVX512VNNI : EA_TILE_BYTES;
-    int64_t nb = (int64_t)(tile_bytes / (j.w_row ? j.w_row : 1));
-    if (nb > n / EA_MIN_COL_TASKS) nb = n / EA_MIN_COL_TASKS;
-    if (nb > 512) nb = 512;
-    nb &= ~(int64_t)(EA_ROW_TILE - 1);
-    if (nb < EA_ROW_TILE) nb = EA_ROW_TILE;
-    j.nb = nb;
-    j.mb = m < mb ? m : mb;
-    j.mblocks = (m + j.mb - 1) / j.mb;
-    int64_t ntasks = ((n + nb - 1) / nb) * j.mblocks;
-    ea_parallel_for(ntasks, mm_task, &j, nthreads);
+    mm_job jobs[EA_MATMUL_GROUP_MAX];
+    mm_group g;
+    memset(jobs, 0, sizeof(jobs));
+    memset(&g, 0, sizeof(g));
+    g.count = count;
+    g.jobs = jobs;
+    for (int i = 0; i < count; i++) {
+        mm_job *j = &jobs[i];
+        j->a = a;
+        j->a_row = a_row;
+        j->k = k;
+        j->m = m;
+        j->n = n[i];
+        j->w = (const char *)w[i];
+        j->w_row = ea_row_size(wtype, k);
+        j->y = y[i];
+        j->dot = dot ? (ea_dot_fn)dot->fn : NULL;
+        j->gemm = gemm ? (ea_gemm_fn)gemm->fn : NULL;
+        mm_grid(j, gemm, count == 1 ? n[i] : n_total);
+        g.first[i + 1] = g.first[i] + (n[i] ? mm_tasks(j) : 0);
+    }
+    if (count == 1)
+        ea_parallel_for(g.first[1], mm_task, &jobs[0], nthreads);
+    else
+        ea_parallel_for(g.first[count], mm_group_task, &g, nthreads);
     free(abuf);
     return EA_OK;
 }
 
-int ea_matmul(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
-              float *y, int nthreads) {
+int ea_matmul_with(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
+                   float *y, int nthreads, const ea_variant *aq, const ea_variant *dot,
+                   const ea_variant *gemm) {
+    return mm_run(wtype, 1, &w, &n, k, x, m, &y, nthreads, aq, dot, gemm);
+}
+
+/* the dispatched variants of ea_matmul: activation quantizer, dot, and a gemm only if it is at
+ * least as specialised as the best dot */
+static int mm_dispatch(ea_type wtype, const ea_variant **aq, const ea_variant **dot, const ea_variant **gemm) {
     const ea_type_traits *tr = ea_type_info(wtype);
     if (!tr || !tr->is_weight) return EA_ERR_TYPE;
-    const ea_variant *aq = tr->act_type == EA_F32 ? NULL : ea_dispatch(EA_OP_QUANTIZE, tr->act_type);
-    const ea_variant *dot = ea_dispatch(EA_OP_DOT, wtype);
-    const ea_variant *gemm = ea_dispatch(EA_OP_GEMM, wtype);
-    /* a gemm tile kernel is used only if it is at least as specialised as the best dot */
-    if (gemm && dot && ea_isa_rank(gemm->isa) < ea_isa_rank(dot->isa)) gemm = NULL;
+    *aq = tr->act_type == EA_F32 ? NULL : ea_dispatch(EA_OP_QUANTIZE, tr->act_type);
+    *dot = ea_dispatch(EA_OP_DOT, wtype);
+    *gemm = ea_dispatch(EA_OP_GEMM, wtype);
+    if (*gemm && *dot && ea_isa_rank((*gemm)->isa) < ea_isa_rank((*dot)->isa)) *gemm = NULL;
+    return EA_OK;
+}
+
+int ea_matmul_group(ea_type wtype, int count, const void *const *w, const int64_t *n, int64_t k, const float *x,
+                    int64_t m, float *const *y, int nthreads) {
+    const ea_variant *aq, *dot, *gemm;
+    int rc = mm_dispatch(wtype, &aq, &dot, &gemm);
+    if (rc != EA_OK) return rc;
+    return mm_run(wtype, count, w, n, k, x, m, y, nthreads, aq, dot, gemm);
+}
+
+int ea_matmul(ea_type wtype, const void *w, int64_t n, int64_t k, const float *x, int64_t m,
+              float *y, int nthreads) {
+    const ea_variant *aq, *dot, *gemm;
+    int rc = mm_dispatch(wtype, &aq, &dot, &gemm);
+    if (rc != EA_OK) return rc;
     return ea_matmul_with(wtype, w, n, k, x, m, y, nthreads, aq, dot, gemm);
 }
