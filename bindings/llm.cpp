@@ -325,9 +325,26 @@ void silu_mul(py::array gate, py::array up, int threads) {
     ea_parallel_for(tasks, silu_task, &j, tasks > 1 ? threads : 1);
 }
 
+// the same through one ISA's code, on the calling thread (tests compare their bits)
+void silu_mul_isa(py::array gate, py::array up, const std::string &isa) {
+    if (!gate.dtype().is(py::dtype::of<float>()) || !up.dtype().is(py::dtype::of<float>()))
+        throw py::type_error("silu_mul_isa: gate and up must be float32");
+    if (!(gate.flags() & py::array::c_style) || !(up.flags() & py::array::c_style) || !gate.writeable())
+        throw py::value_error("silu_mul_isa: gate and up must be C-contiguous, gate writeable");
+    if (gate.size() != up.size()) throw py::value_error("silu_mul_isa: gate and up must have the same size");
+    const int id = ea_isa_from_name(isa.c_str());
+    if (id < 0) throw py::value_error("unknown ISA " + isa);
+    if (ea_silu_mul_isa(id, static_cast<float *>(gate.mutable_data()), static_cast<const float *>(up.data()),
+                        (int64_t)gate.size()) != EA_OK)
+        throw std::runtime_error("no " + isa + " silu_mul in this build or on this CPU");
+}
+
 }  // namespace
 
 void ea_bind_llm(py::module_ &m) {
+    m.def("silu_mul_isa", &silu_mul_isa, py::arg("gate"), py::arg("up"), py::arg("isa"),
+          "silu_mul through one ISA's code (\"ref\", \"avx2\", \"avx512vnni\"), one thread; RuntimeError "
+          "when this build or CPU has none.");
     m.def("silu_mul", &silu_mul, py::arg("gate"), py::arg("up"), py::arg("threads") = 0,
           "gate <- silu(gate) * up in place (float32, C-contiguous, same shape), on the kernel pool "
           "(threads 0: the global count). Same bits as the C decode step's feed-forward.");

@@ -21,6 +21,12 @@ extern "C" {
  *   n: count (>= 0). */
 void ea_silu_mul(float *g, const float *u, int64_t n);
 
+/* ea_silu_mul through the code of one ISA (EA_ISA_REF: the portable code; EA_ISA_AVX2,
+ * EA_ISA_AVX512VNNI: kernels/x86/silu_mul-f32-*.c, same bits), for tests and benchmarks. ea_silu_mul
+ * runs the best of them the CPU and EDGEAI_ISA allow. isa is an ea_isa (edgeai_kernels.h).
+ * Returns EA_OK, or EA_ERR_NOKERNEL when this build or CPU has no such code. */
+int ea_silu_mul_isa(int isa, float *g, const float *u, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

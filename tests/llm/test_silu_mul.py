@@ -47,3 +47,32 @@ def test_silu_mul_bad_input():
     ro.setflags(write=False)
     with pytest.raises(ValueError, match="writeable"):
         _C.silu_mul(ro, g)
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512vnni"])
+def test_silu_mul_isa_code_has_the_portable_bits(isa):
+    """The x86 files (8 and 16 lanes) compute the portable four-lane code's bits: every tail length,
+    and values across e^x's whole range, its clamps, infinities, NaN and signed zeros."""
+    import edgeai
+    if not any(i["name"] == isa and i["enabled"] for i in edgeai.cpu_info()["isas"]):
+        pytest.skip(f"this CPU (or build, or EDGEAI_ISA) does not run {isa}")
+    rng = np.random.default_rng(11)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 87.0, 88.0, 88.5, -87.0, -87.5, -88.0, 1e-40,
+                        -1e-40, 3e38, -3e38], np.float32)
+    for n in list(range(0, 40)) + [1000, 16384 + 5]:
+        g = np.concatenate([special, (rng.standard_normal(n) * 30).astype(np.float32)])[:n] if n else \
+            np.zeros(0, np.float32)
+        u = rng.standard_normal(n).astype(np.float32)
+        u[: min(n, 3)] = [np.inf, -0.0, 1.0][: min(n, 3)]
+        ref, out = g.copy(), g.copy()
+        _C.silu_mul_isa(ref, u, "ref")
+        _C.silu_mul_isa(out, u, isa)
+        assert np.array_equal(ref.view(np.uint32), out.view(np.uint32)), (isa, n)
+
+
+def test_silu_mul_isa_errors():
+    g = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="unknown ISA"):
+        _C.silu_mul_isa(g, g.copy(), "avx9")
+    with pytest.raises(RuntimeError, match="no neon"):
+        _C.silu_mul_isa(g, g.copy(), "neon")
