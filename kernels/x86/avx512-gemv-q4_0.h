@@ -31,6 +31,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <string.h>
+#include "avx2-blocks.h"  /* ea256_sum_i8 */
 #include "avx512-panel.h" /* ea512_prefetch_l2 */
 
 #define EA512_Q4G_MAXS 64 /* steps of 16 blocks the stack prep holds: K <= 32768 (40 KiB) */
@@ -65,13 +66,8 @@ static inline void ea512_q4g_prep_fill(int64_t nb, const uint8_t *a, ea512_q4g_p
         const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 2));
         _mm_store_si128((__m128i *)&P->a[s][2 * h][16 * j], _mm256_castsi256_si128(av));
         _mm_store_si128((__m128i *)&P->a[s][2 * h + 1][16 * j], _mm256_extracti128_si256(av, 1));
-        /* 8 sum(a): vpmaddubsw(8, a) pairs, vpmaddwd(1) to int32, then a horizontal sum */
-        const __m256i s8 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(8), av), _mm256_set1_epi16(1));
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
-        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
         P->da[s][lane] = _cvtsh_ss(d);
-        P->corr[s][lane] = -_mm_cvtsi128_si32(s4);
+        P->corr[s][lane] = -8 * ea256_sum_i8(av);
     }
 }
 
