@@ -247,7 +247,6 @@ void ea_bind_kernels(py::module_ &m) {
                                   " weights and as many outputs");
         need_f32(x, "x");
         if ((size_t)x.nbytes() < (size_t)(m * k) * 4) throw py::value_error("x too short");
-        std::vector<py::array> keep;  // the arrays stay referenced while the kernels run
         std::vector<const void *> wp(count);
         std::vector<float *> yp(count);
         std::vector<int64_t> n(count);
@@ -259,9 +258,7 @@ void ea_bind_kernels(py::module_ &m) {
             if ((size_t)w.nbytes() < ea_row_size((ea_type)type, k) * (size_t)n[i])
                 throw py::value_error("weight buffer " + std::to_string(i) + " too short for its output");
             wp[i] = cptr(w, "weights");
-            yp[i] = (float *)wptr(y, "out");
-            keep.push_back(w);
-            keep.push_back(y);
+            yp[i] = (float *)wptr(y, "out");  // ws and outs (held by the caller) keep both alive
         }
         const float *xp = (const float *)cptr(x, "x");
         int rc;

@@ -216,13 +216,10 @@ static int mm_run(ea_type wtype, int count, const void *const *w, const int64_t 
         j->y = y[i];
         j->dot = dot ? (ea_dot_fn)dot->fn : NULL;
         j->gemm = gemm ? (ea_gemm_fn)gemm->fn : NULL;
-        mm_grid(j, gemm, count == 1 ? n[i] : n_total);
-        g.first[i + 1] = g.first[i] + (n[i] ? mm_tasks(j) : 0);
+        mm_grid(j, gemm, n_total);
+        g.first[i + 1] = g.first[i] + mm_tasks(j);
     }
-    if (count == 1)
-        ea_parallel_for(g.first[1], mm_task, &jobs[0], nthreads);
-    else
-        ea_parallel_for(g.first[count], mm_group_task, &g, nthreads);
+    ea_parallel_for(g.first[count], mm_group_task, &g, nthreads);
     free(abuf);
     return EA_OK;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../blocks.h"
+#include "../prefetch.h"
 #include "act.h"
 #include "norm.h"
 #include "rope.h"
@@ -371,31 +372,18 @@ static float dot_f32(const float *h, const float *x, int n) {
  * Q4_1 decode, Zen 4, same process, medians of 6 rounds of 64 tokens, ms/token without / with a
  * prefetch into L1 / into L2: 1 thread after a 256-token prompt 6.31 / 6.19 / 5.81, after 128
  * tokens 5.56 / 5.40 / 5.31; 2 threads after 128 3.79 / 3.56 / 3.67. TinyLlama-shape Q4_0 (its
- * weights' time dwarfs attention at 64-128 positions): no change. */
-/* One cache line into L2. As a volatile asm: gcc 12 deletes a loop of nothing but __builtin_prefetch
- * as dead code (it did so to this one, and to the avx512 panel GEMM's, see avx512-panel.h). */
-static inline void prefetch_line(const void *p) {
-#if defined(__x86_64__) || defined(__i386__)
-    __asm__ volatile("prefetcht1 (%0)" ::"r"(p));
-#elif defined(__aarch64__)
-    __asm__ volatile("prfm pldl2keep, [%0]" ::"r"(p));
-#elif defined(__arm__)
-    __asm__ volatile("pld [%0]" ::"r"(p));
-#else
-    __builtin_prefetch(p, 0, 2);
-#endif
-}
-
+ * weights' time dwarfs attention at 64-128 positions): no change. ea_prefetch_l2 (prefetch.h): gcc
+ * 12 deleted this loop as dead code when it was __builtin_prefetch. */
 static void attn_prefetch(const ea_llm *m, const uint16_t *kh, const uint16_t *vh, const float *kf, const float *vf,
                           int c0, int n) {
     const size_t es = m->kv_f16 ? 2 : 4, row = (size_t)n * es;
     const char *k = m->kv_f16 ? (const char *)(kh + (size_t)c0 * m->hd) : (const char *)(kf + (size_t)c0 * m->hd);
-    for (size_t o = 0; o < row * (size_t)m->hd; o += 64) prefetch_line(k + o);
+    for (size_t o = 0; o < row * (size_t)m->hd; o += 64) ea_prefetch_l2(k + o);
     for (int i = 0; i < m->hd; i++) {
         const char *v = m->kv_f16 ? (const char *)(vh + (size_t)i * m->n_ctx + c0)
                                   : (const char *)(vf + (size_t)i * m->n_ctx + c0);
-        for (size_t o = 0; o < row; o += 64) prefetch_line(v + o);
-        prefetch_line(v + row - 1); /* the row's last line when it does not start on one */
+        for (size_t o = 0; o < row; o += 64) ea_prefetch_l2(v + o);
+        ea_prefetch_l2(v + row - 1); /* the row's last line when it does not start on one */
     }
 }
 

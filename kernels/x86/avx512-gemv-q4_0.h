@@ -32,7 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "avx2-blocks.h"  /* ea256_sum_i8 */
-#include "avx512-panel.h" /* ea512_prefetch_l2 */
+#include "../blocks.h"
+#include "../prefetch.h"
 
 #define EA512_Q4G_MAXS 64 /* steps of 16 blocks the stack prep holds: K <= 32768 (40 KiB) */
 
@@ -94,9 +95,9 @@ static inline __attribute__((always_inline)) void ea512_q4g_group(const uint8_t 
                                                                   __mmask64 m0, __mmask64 m1, __mmask16 m2) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512i L0, L1, L2;
-    ea512_prefetch_l2(wg + EA512_Q4G_PF);
-    ea512_prefetch_l2(wg + EA512_Q4G_PF + 64);
-    ea512_prefetch_l2(wg + EA512_Q4G_PF + 128);
+    ea_prefetch_l2(wg + EA512_Q4G_PF);
+    ea_prefetch_l2(wg + EA512_Q4G_PF + 64);
+    ea_prefetch_l2(wg + EA512_Q4G_PF + 128);
     if (full) {
         L0 = _mm512_loadu_si512(wg);
         L1 = _mm512_loadu_si512(wg + 64);

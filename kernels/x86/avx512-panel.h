@@ -24,6 +24,7 @@
 
 #include "avx512-stream.h"
 #include "avx512-transpose.h"
+#include "../prefetch.h"
 
 #define EA512_PANEL_MIN_M 8 /* below this many activation rows the stream engine is faster */
 #define EA512_PSEG 16       /* blocks per K segment: two panels of 16 x 640 B = 20 KiB (L1) */
@@ -207,11 +208,10 @@ static inline __attribute__((always_inline)) void ea512_pass(const ea512_fmt *f,
  * this pair's passes run: packing otherwise waits on 16 row streams from L3 or memory. bpb: bytes
  * per block, seg: blocks per segment. C harness as above with cold weights (20 copies on 2 MiB
  * pages): q4_0 m = 128 2048 x 2048 303 -> 318-320 GOPS, 5632 x 2048 296 -> 316-319 (a harness
- * build, not checked for the instruction: see ea512_prefetch_l2). */
-/* prefetcht1 as a volatile asm: gcc 12's DCE deleted the _mm_prefetch loop of this function in the
- * package build (inlined, nothing else in it), so until 2026-12-06 _C.so held no prefetcht1 at all.
- * Same harness, m = 64, cold, library build: 274 -> 298 GOPS with it. */
-static inline void ea512_prefetch_l2(const void *p) { __asm__ volatile("prefetcht1 %0" ::"m"(*(const char *)p)); }
+ * build, not checked for the instruction: see below). */
+/* Through ea_prefetch_l2 (prefetch.h): gcc 12's DCE deleted this function's _mm_prefetch loop in
+ * the package build (inlined, nothing else in it), so until 2026-12-06 _C.so held no prefetcht1 at
+ * all. Same harness, m = 64, cold, library build: 274 -> 298 GOPS with it. */
 
 static inline void ea512_prefetch_next(const uint8_t *w, size_t ws, int64_t n, int64_t j0, int NP, int64_t b0,
                                        int64_t nb, int seg, int bpb) {
@@ -224,7 +224,7 @@ static inline void ea512_prefetch_next(const uint8_t *w, size_t ws, int64_t n, i
     const int64_t bytes = (nb - bn < seg ? nb - bn : seg) * bpb, rows = n - jn < 32 ? n - jn : 32;
     for (int64_t r = 0; r < rows; r++) {
         const char *p = (const char *)w + (size_t)(jn + r) * ws + (size_t)bn * bpb;
-        for (int64_t o = 0; o < bytes; o += 64) ea512_prefetch_l2(p + o);
+        for (int64_t o = 0; o < bytes; o += 64) ea_prefetch_l2(p + o);
     }
 }
 
